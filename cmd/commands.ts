@@ -1,0 +1,7 @@
+/** The subcommands `dagtrade --help` lists; only commands that work are registered here. */
+import type { Command } from "./command.ts";
+import { dumpMarketDataCommand } from "./dump_market_data.ts";
+import { inspectDataCommand } from "./inspect_data.ts";
+
+/** Every registered subcommand, in help order. */
+export const COMMANDS: readonly Command[] = [dumpMarketDataCommand, inspectDataCommand];

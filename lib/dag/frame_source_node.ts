@@ -1,0 +1,146 @@
+/**
+ * `FrameSourceNode`: the node that feeds market data into a DAG. It has no inputs; its
+ * `df_out` is the bars frame the runner gave it (`setData`), restricted to the fit or predict
+ * intervals. An interval `[a, b]` selects the bars with `timestamp` (bar END) in `(a, b]`,
+ * the bar contract's convention (DESIGN §3), so consecutive intervals never share a bar.
+ */
+import pl from "nodejs-polars";
+import { DagtradeError, DataError, UsageError } from "../errors/mod.ts";
+import { _formatBound, _sliceInterval, _timestamps } from "./_frame_time.ts";
+import type { JsonValue, Node, NodeFrames } from "./node.ts";
+
+/** A time interval `[a, b]` in UTC epoch ms selecting bar ends `t` with `a < t <= b`; ±Infinity for unbounded. */
+export type TimeInterval = readonly [start: number, end: number];
+
+/** Options of a `FrameSourceNode`. */
+export interface FrameSourceNodeOptions {
+  /** The initial frame (long format, sorted by `(timestamp, asset_id)`). Default: none; call `setData`. */
+  data?: pl.DataFrame;
+}
+
+/** A source node serving a frame filtered to fit / predict intervals (default: everything). */
+export class FrameSourceNode implements Node {
+  /** Unique id within its DAG. */
+  readonly id: string;
+  /** None: a source. */
+  readonly inputNames: readonly string[] = [];
+  /** `["df_out"]`. */
+  readonly outputNames: readonly string[] = ["df_out"];
+  #data: pl.DataFrame | undefined;
+  #timestamps: Float64Array | undefined;
+  #fitIntervals: TimeInterval[] | null = null;
+  #predictIntervals: TimeInterval[] | null = null;
+
+  /** Creates the source node; `options.data` sets its frame at once. */
+  constructor(id = "source", options: FrameSourceNodeOptions = {}) {
+    this.id = id;
+    if (options.data !== undefined) this.setData(options.data);
+  }
+
+  /**
+   * Sets the frame to serve: long format with a Datetime `timestamp` column, sorted by
+   * `(timestamp, asset_id)` (the order is checked when an interval is applied).
+   */
+  setData(df: pl.DataFrame): void {
+    const dtype = df.columns.includes("timestamp") ? df.getColumn("timestamp").dtype : undefined;
+    if (dtype === undefined || !dtype.equals(pl.Datetime("ms", "UTC"))) {
+      throw new DataError(
+        `Source node '${this.id}' needs a 'timestamp' column of type Datetime(ms, UTC); got ${
+          dtype === undefined
+            ? `columns ${df.columns.join(", ")}`
+            : `type ${String(dtype).replace(/^DataType\((.*)\)$/, "$1")}`
+        }`,
+      );
+    }
+    this.#data = df;
+    this.#timestamps = undefined;
+  }
+
+  /** The frame set by `setData`; throws when none was. */
+  getData(): pl.DataFrame {
+    if (this.#data === undefined) {
+      throw new DagtradeError(`Source node '${this.id}' has no data: call setData(df) first`);
+    }
+    return this.#data;
+  }
+
+  /** Restricts `fit` to the bars in the union of `intervals` (each `(a, b]`); `null`: every bar. */
+  setFitIntervals(intervals: readonly TimeInterval[] | null): void {
+    this.#fitIntervals = intervals === null ? null : _normalize(this.id, intervals);
+  }
+
+  /** Restricts `predict` to the bars in the union of `intervals` (each `(a, b]`); `null`: every bar. */
+  setPredictIntervals(intervals: readonly TimeInterval[] | null): void {
+    this.#predictIntervals = intervals === null ? null : _normalize(this.id, intervals);
+  }
+
+  /** The data restricted to the fit intervals. */
+  fit(_inputs: NodeFrames): NodeFrames {
+    return { df_out: this.#select(this.#fitIntervals) };
+  }
+
+  /** The data restricted to the predict intervals. */
+  predict(_inputs: NodeFrames): NodeFrames {
+    return { df_out: this.#select(this.#predictIntervals) };
+  }
+
+  /** Stateless: `null`. */
+  getFitState(): JsonValue {
+    return null;
+  }
+
+  /** Stateless: accepts only `null`. */
+  setFitState(state: JsonValue): void {
+    if (state !== null) {
+      throw new DagtradeError(`Source node '${this.id}' is stateless and takes no fit state`);
+    }
+  }
+
+  #select(intervals: readonly TimeInterval[] | null): pl.DataFrame {
+    const data = this.getData();
+    if (intervals === null) return data;
+    const ts = this.#sortedTimestamps(data);
+    const parts = intervals.map(([a, b]) => _sliceInterval(data, ts, a, b)).filter((p) =>
+      p.height > 0
+    );
+    if (parts.length === 0) return data.head(0);
+    return parts.length === 1 ? parts[0] as pl.DataFrame : pl.concat(parts);
+  }
+
+  #sortedTimestamps(data: pl.DataFrame): Float64Array {
+    if (this.#timestamps !== undefined) return this.#timestamps;
+    const ts = _timestamps(data);
+    for (let i = 1; i < ts.length; i++) {
+      if (!((ts[i] as number) >= (ts[i - 1] as number))) {
+        throw new DataError(
+          `Source node '${this.id}': data is not sorted by timestamp (row ${i}: ${
+            _formatBound(ts[i] as number)
+          } after ${_formatBound(ts[i - 1] as number)}); sort by (timestamp, asset_id)`,
+        );
+      }
+    }
+    this.#timestamps = ts;
+    return ts;
+  }
+}
+
+/** Validates intervals, sorts them and merges overlapping ones (so no bar is served twice). */
+function _normalize(id: string, intervals: readonly TimeInterval[]): TimeInterval[] {
+  for (const [a, b] of intervals) {
+    if (Number.isNaN(a) || Number.isNaN(b) || a > b) {
+      throw new UsageError(
+        `Source node '${id}': bad interval (${_formatBound(a)}, ${
+          _formatBound(b)
+        }]: the start must not be after the end`,
+      );
+    }
+  }
+  const sorted = [...intervals].sort((x, y) => x[0] - y[0]);
+  const merged: [number, number][] = [];
+  for (const [a, b] of sorted) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && a <= last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
+  return merged;
+}

@@ -1,0 +1,210 @@
+/**
+ * Private test helpers of the node library: a small synthetic long frame (assets interleaved
+ * by timestamp, staggered starts, a gap), exact frame comparison, and the causality checks
+ * every node's test runs (prefix causality and start independence).
+ */
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import type { LookbackNode } from "./lookback_node.ts";
+
+/** 5 minutes in ms. */
+export const _FIVE_MIN = 300_000;
+/** 2025-01-01T00:00Z in ms. */
+export const _T0 = Date.UTC(2025, 0, 1);
+/** The asset ids of `_bars` (deliberately not in sorted order of creation). */
+export const _ASSETS = [3_000_000_007, 1_000_000_003, 2_000_000_005] as const;
+
+/** A deterministic uniform [0, 1) generator (mulberry32). */
+export function _rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Synthetic 5-minute bars for `_ASSETS`, long format, sorted by (timestamp, asset_id): the
+ * first asset has all `n` bars, the second starts 7 bars late, the third misses bars 40–42
+ * (a gap). Columns: timestamp, asset_id, full_symbol, open, high, low, close, volume.
+ */
+export function _bars(n = 120, seed = 7): pl.DataFrame {
+  const rand = _rng(seed);
+  const ts: number[] = [];
+  const ids: number[] = [];
+  const syms: string[] = [];
+  const o: number[] = [];
+  const h: number[] = [];
+  const l: number[] = [];
+  const c: number[] = [];
+  const v: number[] = [];
+  const last = new Map<number, number>(_ASSETS.map((a, i) => [a, 100 * (i + 1)]));
+  for (let i = 0; i < n; i++) {
+    for (const a of _ASSETS) {
+      const skip = (a === _ASSETS[1] && i < 7) || (a === _ASSETS[2] && i >= 40 && i <= 42);
+      const open = last.get(a) as number;
+      const close = open * (1 + (rand() - 0.5) * 0.02);
+      last.set(a, close);
+      const hi = Math.max(open, close) * (1 + rand() * 0.005);
+      const lo = Math.min(open, close) * (1 - rand() * 0.005);
+      const vol = i % 17 === 5 ? 0 : rand() * 10;
+      if (skip) continue;
+      ts.push(_T0 + (i + 1) * _FIVE_MIN);
+      ids.push(a);
+      syms.push(`binance::A${a}_USDT`);
+      o.push(open);
+      h.push(hi);
+      l.push(lo);
+      c.push(close);
+      v.push(vol);
+    }
+  }
+  return pl.DataFrame({
+    timestamp: pl.Series("timestamp", Float64Array.from(ts)).cast(pl.Int64).cast(
+      pl.Datetime("ms", "UTC"),
+    ),
+    asset_id: pl.Series("asset_id", Float64Array.from(ids)).cast(pl.Int64),
+    full_symbol: syms,
+    open: Float64Array.from(o),
+    high: Float64Array.from(h),
+    low: Float64Array.from(l),
+    close: Float64Array.from(c),
+    volume: Float64Array.from(v),
+  }).sort(["timestamp", "asset_id"]);
+}
+
+/** A column as plain JS values: numbers (NaN kept), null, strings; datetimes as epoch ms. */
+export function _col(df: pl.DataFrame, name: string): (number | string | boolean | null)[] {
+  let s = df.getColumn(name);
+  if (s.dtype.equals(pl.Datetime("ms", "UTC")) || String(s.dtype).startsWith("Datetime")) {
+    s = s.cast(pl.Int64).cast(pl.Float64);
+  } else if (s.dtype.equals(pl.Int64)) {
+    s = s.cast(pl.Float64);
+  }
+  return s.toArray() as (number | string | boolean | null)[];
+}
+
+/** Rows of `df` for one asset, as `{column: values}`. */
+export function _asset(df: pl.DataFrame, assetId: number): pl.DataFrame {
+  return df.filter(pl.col("asset_id").eq(pl.lit(assetId)));
+}
+
+/** Asserts equal columns, equal row counts and bit-identical values (null = null, NaN = NaN). */
+export function _assertFramesEqual(a: pl.DataFrame, b: pl.DataFrame, what: string): void {
+  assert.deepEqual(a.columns, b.columns, `${what}: columns`);
+  assert.equal(a.height, b.height, `${what}: row count`);
+  for (const name of a.columns) {
+    const x = _col(a, name);
+    const y = _col(b, name);
+    for (let i = 0; i < x.length; i++) {
+      if (!Object.is(x[i], y[i])) {
+        assert.fail(`${what}: column '${name}' row ${i}: ${x[i]} !== ${y[i]}`);
+      }
+    }
+  }
+}
+
+/** Asserts `|a − b| <= tol` elementwise (null only where `expected` is null). */
+export function _assertClose(
+  actual: (number | string | boolean | null)[],
+  expected: (number | null)[],
+  tol: number,
+  what: string,
+): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i];
+    const a = actual[i];
+    if (e === null || e === undefined) {
+      assert.equal(a, null, `${what}[${i}]: expected null, got ${a}`);
+    } else {
+      assert.equal(typeof a, "number", `${what}[${i}]: expected ${e}, got ${a}`);
+      assert.ok(Math.abs((a as number) - e) <= tol, `${what}[${i}]: ${a} vs expected ${e}`);
+    }
+  }
+}
+
+function _run(node: LookbackNode, df: pl.DataFrame): pl.DataFrame {
+  const out = node.predict({ df_in: df })["df_out"];
+  assert.ok(out !== undefined, `node ${node.id} returned no df_out`);
+  return out;
+}
+
+function _cutTimes(df: pl.DataFrame): number[] {
+  const times = [...new Set(_col(df, "timestamp") as number[])].sort((x, y) => x - y);
+  const n = times.length;
+  return [1, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), n - 2]
+    .filter((i) => i > 0 && i < n)
+    .map((i) => times[i] as number);
+}
+
+/**
+ * Prefix causality: for several cut times t, the output on the rows with timestamp <= t equals
+ * the full output's rows with timestamp <= t, bit for bit.
+ */
+export function _assertPrefixCausal(node: LookbackNode, df: pl.DataFrame): void {
+  const full = _run(node, df);
+  for (const t of _cutTimes(df)) {
+    const cut = pl.lit(t).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
+    const part = _run(node, df.filter(pl.col("timestamp").ltEq(cut)));
+    _assertFramesEqual(
+      part,
+      full.filter(pl.col("timestamp").ltEq(cut)),
+      `${node.id} prefix causality at ${new Date(t).toISOString()}`,
+    );
+  }
+}
+
+/**
+ * Start independence: for several start times s, the output on the rows with timestamp >= s
+ * equals the full output on every row that has at least `node.lookbackBars()` rows of its
+ * asset (including itself) in the sliced frame, bit for bit.
+ */
+export function _assertStartIndependent(node: LookbackNode, df: pl.DataFrame): void {
+  const full = _run(node, df);
+  const need = node.lookbackBars();
+  let compared = 0;
+  for (const s of _cutTimes(df)) {
+    const start = pl.lit(s).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
+    const sliced = df.filter(pl.col("timestamp").gtEq(start));
+    const part = _run(node, sliced);
+    const rowNo = pl.col("timestamp").cumCount().over("asset_id"); // 1-based
+    const keys = sliced.select("timestamp", "asset_id", rowNo.alias("_row"))
+      .filter(pl.col("_row").gtEq(need)).select("timestamp", "asset_id");
+    const a = part.join(keys, { on: ["timestamp", "asset_id"], how: "semi" });
+    const b = full.join(keys, { on: ["timestamp", "asset_id"], how: "semi" });
+    compared += a.height;
+    _assertFramesEqual(a, b, `${node.id} start independence from ${new Date(s).toISOString()}`);
+  }
+  assert.ok(compared > 0, `${node.id}: no rows with enough lookback after any start`);
+}
+
+/**
+ * Applies a plain-JS per-asset computation: `fn` gets the asset's values of `col` in time
+ * order (null for null) and returns one output per value; the result is in frame order.
+ */
+export function _perAssetJs(
+  df: pl.DataFrame,
+  col: string,
+  fn: (xs: (number | null)[]) => (number | null)[],
+): (number | null)[] {
+  const ids = _col(df, "asset_id") as number[];
+  const xs = _col(df, col) as (number | null)[];
+  const rowsOf = new Map<number, number[]>();
+  ids.forEach((id, i) => {
+    const rows = rowsOf.get(id) ?? [];
+    rows.push(i);
+    rowsOf.set(id, rows);
+  });
+  const out = new Array<number | null>(ids.length).fill(null);
+  for (const rows of rowsOf.values()) {
+    const ys = fn(rows.map((i) => xs[i] ?? null));
+    rows.forEach((i, k) => {
+      out[i] = ys[k] ?? null;
+    });
+  }
+  return out;
+}

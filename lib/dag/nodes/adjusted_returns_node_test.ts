@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { AdjustedReturnsNode } from "./adjusted_returns_node.ts";
+import { ReturnsNode } from "./returns_node.ts";
+import { VolatilityNode } from "./volatility_node.ts";
+import {
+  _assertClose,
+  _assertPrefixCausal,
+  _assertStartIndependent,
+  _bars,
+  _col,
+  _perAssetJs,
+} from "./_test_utils.ts";
+
+function _frame(n: number): pl.DataFrame {
+  const df = new ReturnsNode("ret").transform(_bars(n));
+  return new VolatilityNode("vol", { tau: 3, window: 6, min_periods: 2 }).transform(df);
+}
+
+Deno.test("AdjustedReturnsNode.transform() divides by the delayed volatility per asset", () => {
+  const df = _frame(50);
+  for (const delay of [0, 1, 2]) {
+    const out = new AdjustedReturnsNode("adj", { delay }).transform(df);
+    const vol = _perAssetJs(df, "vol", (v) => v.map((_, t) => t - delay >= 0 ? v[t - delay] ?? null : null));
+    const ret = _col(df, "ret_0") as (number | null)[];
+    const expected = ret.map((r, i) => {
+      const s = vol[i];
+      return r === null || s === null || s === undefined || !(s > 0) ? null : r / s;
+    });
+    _assertClose(_col(out, "ret_0_vol_adj"), expected, 0, `delay ${delay}`);
+  }
+});
+
+Deno.test("AdjustedReturnsNode.transform() gives null for a zero volatility", () => {
+  const df = _frame(20).withColumns(pl.lit(0).cast(pl.Float64).alias("vol"));
+  const out = new AdjustedReturnsNode("adj").transform(df);
+  assert.equal(out.getColumn("ret_0_vol_adj").nullCount(), df.height);
+});
+
+Deno.test("AdjustedReturnsNode.transform() is causal and start-independent", () => {
+  const df = _frame(60);
+  const node = new AdjustedReturnsNode("adj", { delay: 2 });
+  assert.equal(node.lookbackBars(), 3);
+  _assertPrefixCausal(node, df);
+  _assertStartIndependent(node, df);
+});

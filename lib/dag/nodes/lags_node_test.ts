@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { LagsNode } from "./lags_node.ts";
+import {
+  _assertClose,
+  _assertPrefixCausal,
+  _assertStartIndependent,
+  _bars,
+  _col,
+  _perAssetJs,
+} from "./_test_utils.ts";
+
+Deno.test("LagsNode.transform() adds <col>_lag_<k> per asset", () => {
+  const df = _bars(30);
+  const node = new LagsNode("lags", { in_cols: ["close", "volume"], n_lags: 3, first_lag: 0 });
+  const out = node.transform(df);
+  assert.deepEqual(node.outputColumns(), [
+    "close_lag_0",
+    "close_lag_1",
+    "close_lag_2",
+    "volume_lag_0",
+    "volume_lag_1",
+    "volume_lag_2",
+  ]);
+  assert.deepEqual(out.columns, [...df.columns, ...node.outputColumns()]);
+  for (const col of ["close", "volume"]) {
+    for (const k of [0, 1, 2]) {
+      const expected = _perAssetJs(df, col, (x) => x.map((_, t) => t - k >= 0 ? x[t - k] ?? null : null));
+      _assertClose(_col(out, `${col}_lag_${k}`), expected, 0, `${col} lag ${k}`);
+    }
+  }
+  const late = new LagsNode("lags", { in_cols: ["close"], n_lags: 2, first_lag: 1 });
+  assert.deepEqual(late.outputColumns(), ["close_lag_1", "close_lag_2"]);
+  assert.equal(late.lookbackBars(), 3);
+});
+
+Deno.test("LagsNode.transform() is causal and start-independent", () => {
+  const df = _bars(50);
+  const node = new LagsNode("lags", { in_cols: ["close"], n_lags: 4, first_lag: 1 });
+  _assertPrefixCausal(node, df);
+  _assertStartIndependent(node, df);
+});

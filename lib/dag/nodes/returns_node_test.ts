@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../../errors/mod.ts";
+import { ReturnsNode } from "./returns_node.ts";
+import {
+  _assertClose,
+  _assertPrefixCausal,
+  _assertStartIndependent,
+  _bars,
+  _col,
+  _perAssetJs,
+} from "./_test_utils.ts";
+
+Deno.test("ReturnsNode.transform() pct and log returns per asset", () => {
+  const df = _bars(60);
+  for (const mode of ["pct", "log"] as const) {
+    const out = new ReturnsNode("ret", { mode }).transform(df);
+    const expected = _perAssetJs(df, "close", (p) =>
+      p.map((v, i) => {
+        if (i === 0) return null;
+        const r = (v as number) / (p[i - 1] as number);
+        return mode === "pct" ? r - 1 : Math.log(r);
+      }));
+    _assertClose(_col(out, "ret_0"), expected, 1e-15, mode);
+    assert.deepEqual(out.columns, [...df.columns, "ret_0"]);
+  }
+});
+
+Deno.test("ReturnsNode.transform() is causal and start-independent", () => {
+  const df = _bars(80);
+  for (const mode of ["pct", "log"] as const) {
+    const node = new ReturnsNode("ret", { mode, out_col: "r" });
+    assert.equal(node.lookbackBars(), 2);
+    _assertPrefixCausal(node, df);
+    _assertStartIndependent(node, df);
+  }
+});
+
+Deno.test("ReturnsNode() rejects bad config and missing columns", () => {
+  assert.throws(() => new ReturnsNode("ret", { mode: "diff" as "pct" }), ConfigError);
+  assert.throws(
+    () => new ReturnsNode("ret", { windw: 3 } as unknown as Record<string, never>),
+    /unknown config key 'windw'/,
+  );
+  assert.throws(
+    () => new ReturnsNode("ret", { in_col: "vwap" }).transform(_bars(5)),
+    /column\(s\) 'vwap' \(config key 'in_col'\) not in its input frame/,
+  );
+  assert.deepEqual(ReturnsNode.configTemplate, { in_col: "close", out_col: "ret_0", mode: "pct" });
+});

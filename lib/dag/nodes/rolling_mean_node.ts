@@ -1,0 +1,74 @@
+/** `RollingMeanNode`: per-asset rolling mean over a window of bars, exactly window-local. */
+import type pl from "nodejs-polars";
+import { TransformNode } from "../node.ts";
+import type { LookbackNode } from "./lookback_node.ts";
+import {
+  _assetLayout,
+  _gather,
+  _guard,
+  _perAsset,
+  _requireColumns,
+  _scatter,
+  _values,
+  _withValues,
+} from "./_frame.ts";
+import { _merge, _minPeriods, _name, _positiveInt } from "./_options.ts";
+import { _rollingMean } from "./_window_sum.ts";
+
+/** Config of `RollingMeanNode` (the keys of its config template). */
+export type RollingMeanNodeConfig = {
+  /** Input column. Default `"close"`. */
+  in_col: string;
+  /** Output column. Default `"rolling_mean"`. */
+  out_col: string;
+  /** Bars in the window, the current one included. Default `20`. */
+  window: number;
+  /** Valid values needed in the window for a value (else null); null = `window`. Default `null`. */
+  min_periods: number | null;
+};
+
+/**
+ * The per-asset rolling mean of the valid (non-null, non-NaN) values among the asset's last
+ * `window` rows. Computed by the node library's window-sum kernel rather than Polars'
+ * `rollingMean`, whose running sum makes the last bits depend on where the frame starts.
+ */
+export class RollingMeanNode extends TransformNode implements LookbackNode {
+  /** Default config: `{in_col: "close", out_col: "rolling_mean", window: 20, min_periods: null}`. */
+  static readonly configTemplate: Readonly<RollingMeanNodeConfig> = {
+    in_col: "close",
+    out_col: "rolling_mean",
+    window: 20,
+    min_periods: null,
+  };
+  /** The node's resolved config. */
+  readonly config: Readonly<RollingMeanNodeConfig>;
+  readonly #minPeriods: number;
+
+  /** Creates the node; `options` override `RollingMeanNode.configTemplate`. */
+  constructor(id: string, options: Partial<RollingMeanNodeConfig> = {}) {
+    super(id);
+    const c = _merge(id, RollingMeanNode.configTemplate, options);
+    _name(id, "in_col", c.in_col);
+    _name(id, "out_col", c.out_col);
+    _positiveInt(id, "window", c.window);
+    this.#minPeriods = _minPeriods(id, c.window, c.min_periods, 1);
+    this.config = Object.freeze(c);
+  }
+
+  /** `window`. */
+  lookbackBars(): number {
+    return this.config.window;
+  }
+
+  /** Adds `out_col`. */
+  transform(df: pl.DataFrame): pl.DataFrame {
+    const { in_col, out_col, window } = this.config;
+    _requireColumns(this.id, df, [in_col], "in_col");
+    return _guard(this.id, () => {
+      const layout = _assetLayout(this.id, df);
+      const x = _gather(_values(df, in_col), layout);
+      const mean = _perAsset(x, layout, (seg) => _rollingMean(seg, window, this.#minPeriods));
+      return _withValues(df, [[out_col, _scatter(mean, layout)]]);
+    });
+  }
+}

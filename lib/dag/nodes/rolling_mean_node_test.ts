@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { RollingMeanNode } from "./rolling_mean_node.ts";
+import {
+  _assertClose,
+  _assertPrefixCausal,
+  _assertStartIndependent,
+  _bars,
+  _col,
+  _perAssetJs,
+} from "./_test_utils.ts";
+
+function _naiveMean(x: (number | null)[], window: number, minPeriods: number): (number | null)[] {
+  return x.map((_, t) => {
+    let s = 0;
+    let n = 0;
+    for (let k = Math.max(0, t - window + 1); k <= t; k++) {
+      const v = x[k];
+      if (v !== null && v !== undefined && !Number.isNaN(v)) {
+        s += v;
+        n++;
+      }
+    }
+    return n >= minPeriods ? s / n : null;
+  });
+}
+
+Deno.test("RollingMeanNode.transform() equals a plain per-asset rolling mean", () => {
+  const df = _bars(70);
+  for (const [window, minPeriods] of [[1, null], [5, null], [8, 3], [33, null]] as const) {
+    const node = new RollingMeanNode("m", { window, min_periods: minPeriods });
+    const out = node.transform(df);
+    const expected = _perAssetJs(df, "close", (x) => _naiveMean(x, window, minPeriods ?? window));
+    _assertClose(_col(out, "rolling_mean"), expected, 1e-10, `window ${window}`);
+  }
+});
+
+Deno.test("RollingMeanNode.transform() skips nulls within the window", () => {
+  const df = _bars(20).withColumns(
+    pl.when(pl.col("close").gt(200).and(pl.col("close").lt(300))).then(pl.lit(null)).otherwise(
+      pl.col("close"),
+    ).alias("x"),
+  );
+  assert.ok(df.getColumn("x").nullCount() > 3);
+  const out = new RollingMeanNode("m", { in_col: "x", out_col: "m", window: 4, min_periods: 2 })
+    .transform(df);
+  const expected = _perAssetJs(df, "x", (x) => _naiveMean(x, 4, 2));
+  _assertClose(_col(out, "m"), expected, 1e-10, "nulls");
+});
+
+Deno.test("RollingMeanNode.transform() is causal and start-independent", () => {
+  const df = _bars(120);
+  for (const window of [3, 10, 21]) {
+    const node = new RollingMeanNode("m", { window });
+    assert.equal(node.lookbackBars(), window);
+    _assertPrefixCausal(node, df);
+    _assertStartIndependent(node, df);
+  }
+});

@@ -1,0 +1,64 @@
+/** `WeightedSumNode`: a prediction as a fixed linear combination of columns. */
+import pl from "nodejs-polars";
+import { ConfigError } from "../../errors/mod.ts";
+import { TransformNode } from "../node.ts";
+import type { LookbackNode } from "./lookback_node.ts";
+import { _guard, _requireColumns } from "./_frame.ts";
+import { _finiteNumber, _merge, _name, _names } from "./_options.ts";
+
+/** Config of `WeightedSumNode` (the keys of its config template). */
+export type WeightedSumNodeConfig = {
+  /** Input columns. Default `["ret_0_vol_adj_lag_0"]`. */
+  in_cols: string[];
+  /** One weight per input column, same order. Default `[1]`. */
+  weights: number[];
+  /** Output column. Default `"prediction"`. */
+  out_col: string;
+};
+
+/**
+ * `out = Σ_i weights[i] · in_cols[i]`, row by row, summed in config order; null where any
+ * input is null.
+ */
+export class WeightedSumNode extends TransformNode implements LookbackNode {
+  /** Default config: `{in_cols: ["ret_0_vol_adj_lag_0"], weights: [1], out_col: "prediction"}`. */
+  static readonly configTemplate: Readonly<WeightedSumNodeConfig> = {
+    in_cols: ["ret_0_vol_adj_lag_0"],
+    weights: [1],
+    out_col: "prediction",
+  };
+  /** The node's resolved config. */
+  readonly config: Readonly<WeightedSumNodeConfig>;
+
+  /** Creates the node; `options` override `WeightedSumNode.configTemplate`. */
+  constructor(id: string, options: Partial<WeightedSumNodeConfig> = {}) {
+    super(id);
+    const c = _merge(id, WeightedSumNode.configTemplate, options);
+    _names(id, "in_cols", c.in_cols);
+    _name(id, "out_col", c.out_col);
+    if (!Array.isArray(c.weights) || c.weights.length !== c.in_cols.length) {
+      throw new ConfigError(
+        `Node ${id}: config key 'weights' must list one number per 'in_cols' entry ` +
+          `(${c.in_cols.length}), got ${JSON.stringify(c.weights)}`,
+      );
+    }
+    c.weights.forEach((w, i) => _finiteNumber(id, `weights[${i}]`, w));
+    this.config = Object.freeze({ ...c, in_cols: [...c.in_cols], weights: [...c.weights] });
+  }
+
+  /** 1: row by row. */
+  lookbackBars(): number {
+    return 1;
+  }
+
+  /** Adds `out_col`. */
+  transform(df: pl.DataFrame): pl.DataFrame {
+    const { in_cols, weights, out_col } = this.config;
+    _requireColumns(this.id, df, in_cols, "in_cols");
+    return _guard(this.id, () => {
+      const terms = in_cols.map((col, i) => pl.col(col).cast(pl.Float64).mul(weights[i]));
+      const sum = terms.slice(1).reduce((acc, term) => acc.plus(term), terms[0] as pl.Expr);
+      return df.withColumns(sum.alias(out_col));
+    });
+  }
+}

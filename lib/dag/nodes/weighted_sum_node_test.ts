@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { ConfigError } from "../../errors/mod.ts";
+import { LagsNode } from "./lags_node.ts";
+import { ReturnsNode } from "./returns_node.ts";
+import { WeightedSumNode } from "./weighted_sum_node.ts";
+import {
+  _assertClose,
+  _assertPrefixCausal,
+  _assertStartIndependent,
+  _bars,
+  _col,
+} from "./_test_utils.ts";
+
+Deno.test("WeightedSumNode.transform() sums weighted columns row by row", () => {
+  const df = pl.DataFrame({ a: [1, 2, null], b: [10, 20, 30], c: [0.5, 0.25, 1] });
+  const out = new WeightedSumNode("w", { in_cols: ["a", "b", "c"], weights: [2, -0.1, 4] })
+    .transform(df);
+  _assertClose(_col(out, "prediction"), [2 - 1 + 2, 4 - 2 + 1, null], 1e-15, "sum");
+});
+
+Deno.test("WeightedSumNode() needs one weight per column", () => {
+  assert.throws(() => new WeightedSumNode("w", { in_cols: ["a", "b"], weights: [1] }), ConfigError);
+  assert.throws(
+    () => new WeightedSumNode("w", { in_cols: ["a"], weights: [Number.NaN] }),
+    /weights\[0\]/,
+  );
+});
+
+Deno.test("WeightedSumNode.transform() is causal and start-independent", () => {
+  const lags = new LagsNode("l", { in_cols: ["ret_0"], n_lags: 3 });
+  const df = lags.transform(new ReturnsNode("r").transform(_bars(40)));
+  const node = new WeightedSumNode("w", { in_cols: lags.outputColumns(), weights: [0.5, -1, 2] });
+  _assertPrefixCausal(node, df);
+  _assertStartIndependent(node, df);
+});
