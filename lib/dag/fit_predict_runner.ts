@@ -43,7 +43,7 @@ export class FitPredictRunner {
   readonly #source: FrameSourceNode;
   readonly #barMs: number | undefined;
   #bars!: pl.DataFrame;
-  #ts!: Float64Array;
+  #inferredBarMs: number | undefined;
 
   /** Creates the runner over `options.bars`. */
   constructor(dag: Dag, options: FitPredictRunnerOptions) {
@@ -65,12 +65,14 @@ export class FitPredictRunner {
   setBars(bars: pl.DataFrame): void {
     this.#source.setData(bars);
     this.#bars = bars;
-    this.#ts = _timestamps(bars);
+    this.#inferredBarMs = undefined;
   }
 
   /** The bar period: `options.barMs`, else inferred from the bars. */
   get barMs(): number {
-    return this.#barMs ?? _inferBarMs(this.#ts, `DAG '${this.dag.name}'`);
+    if (this.#barMs !== undefined) return this.#barMs;
+    this.#inferredBarMs ??= _inferBarMs(_timestamps(this.#bars), `DAG '${this.dag.name}'`);
+    return this.#inferredBarMs;
   }
 
   /** The warm-up before a predict interval, ms (`lookbackBars · barMs`). */

@@ -11,8 +11,11 @@ import {
   _TEST_DAG_LOOKBACK,
   _testDag,
 } from "./_test_helpers.ts";
+import { Dag } from "./dag.ts";
 import { FitPredictRunner } from "./fit_predict_runner.ts";
+import { FrameSourceNode } from "./frame_source_node.ts";
 import { IncrementalRunner } from "./incremental_runner.ts";
+import { TransformNode } from "./node.ts";
 
 const bar = (k: number) => _T0 + k * _BAR_MS;
 
@@ -97,4 +100,22 @@ Deno.test("IncrementalRunner.runBars() records per-bar timings and node IO when 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("IncrementalRunner.step() finds and sorts the bar's rows when the sink reorders them", () => {
+  class ByAssetDesc extends TransformNode {
+    transform(df: pl.DataFrame): pl.DataFrame {
+      return df.sort("asset_id", true);
+    }
+  }
+  const bars = _makeBars({ bars: 20 });
+  const dag = new Dag("reordered");
+  dag.addNode(new FrameSourceNode("src"));
+  dag.addNode(new ByAssetDesc("desc"));
+  dag.connect("src", "desc");
+  const clock = new _ManualClock(bar(20));
+  const runner = new IncrementalRunner(dag, new _FrameMarketData(bars, clock, _BAR_MS), {
+    lookbackBars: 3,
+  });
+  assert.ok(runner.step(bar(10)).frameEqual(bars.slice(27, 3)));
 });

@@ -11,12 +11,13 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { atomicWrite } from "../fs/mod.ts";
 import { DataError, UsageError } from "../errors/mod.ts";
-import { formatTime, formatTimeframe, parseTimeframe } from "./bar_schema.ts";
+import { BAR_COLUMNS, formatTime, formatTimeframe, parseTimeframe } from "./bar_schema.ts";
 import { exchangeOf } from "./asset_id.ts";
 import { inferBarMs, validateBars } from "./validate_bars.ts";
 import {
   _canonicalBars,
   _cell,
+  _expectedDtype,
   _filterBars,
   _messageOf,
   _parseParquet,
@@ -186,39 +187,34 @@ export async function readStore(dir: string, options: ReadStoreOptions = {}): Pr
     (wanted === undefined || wanted.has(p.assetId)) && _overlaps(p, options.start, options.end)
   );
   const barMs = meta === undefined ? undefined : parseTimeframe(meta.timeframe);
+  const validate = options.validate ?? true;
   const frames: pl.DataFrame[] = [];
   for (const part of parts) {
-    const bytes = await _readFileBytes(part.path, "store partition");
-    const df = _parseParquet(bytes, part.path, "store partition");
-    frames.push(df.withColumns(
-      pl.lit(part.assetId).cast(pl.Int64).alias("_p_asset"),
-      pl.lit(part.year).cast(pl.Int32).alias("_p_year"),
-      pl.lit(part.month).cast(pl.Int32).alias("_p_month"),
-      pl.lit(frames.length).cast(pl.Int32).alias("_p_index"),
-    ));
+    const df = _parseParquet(
+      await _readFileBytes(part.path, "store partition"),
+      part.path,
+      "store partition",
+    );
+    // A partition without the bar schema cannot be concatenated: report it by name.
+    if (!_hasBarSchema(df)) _validatePartition(df, part, barMs);
+    frames.push(df.select(...BAR_COLUMNS));
   }
   if (frames.length === 0) return _emptyBars();
-  let all: pl.DataFrame;
-  try {
-    all = pl.concat(frames, { how: "vertical" });
-  } catch (error) {
-    // Schemas differ: validate partition by partition to name the odd one.
-    frames.forEach((f, i) => _validatePartition(f, parts[i] as StorePartition, barMs));
-    throw new DataError(`Cannot load store ${dir}: partitions disagree (${_messageOf(error)})`, {
-      cause: error,
-    });
-  }
-  if (options.validate ?? true) {
+  const all = (frames.length === 1 ? frames[0] as pl.DataFrame : pl.concat(frames)).rechunk();
+  if (validate) _checkMembership(all, frames, parts);
+  // Partitions are concatenated in ascending asset order, so a stable sort by timestamp
+  // yields (timestamp, asset_id) order; `_canonicalBars` re-checks it.
+  const sorted = all.sort("timestamp", false, false, true);
+  if (validate) {
     try {
-      validateBars(all, { file: dir, barMs, context: `Cannot load store ${dir}` });
-      _checkMembership(all, parts);
+      validateBars(sorted, { file: dir, barMs, context: `Cannot load store ${dir}` });
     } catch (error) {
       // Name the partition file holding the first bad row.
       frames.forEach((f, i) => _validatePartition(f, parts[i] as StorePartition, barMs));
       throw error;
     }
   }
-  return _canonicalBars(_filterBars(all, options));
+  return _canonicalBars(_filterBars(sorted, options));
 }
 
 /**
@@ -320,24 +316,66 @@ async function _readPartitionIfAny(path: string, barMs: number): Promise<pl.Data
 
 function _validatePartition(df: pl.DataFrame, part: StorePartition, barMs: number | undefined): void {
   validateBars(df, { file: part.path, barMs, context: `Cannot load store partition ${part.path}` });
-  _checkMembership(df, [part]);
+  _checkMembership(df, [df], [part]);
 }
 
-function _checkMembership(all: pl.DataFrame, parts: readonly StorePartition[]): void {
-  const bad = all.lazy().filter(
-    pl.col("asset_id").neq(pl.col("_p_asset"))
-      .or(pl.col("timestamp").dt.year().cast(pl.Int32).neq(pl.col("_p_year")))
-      .or(pl.col("timestamp").dt.month().cast(pl.Int32).neq(pl.col("_p_month"))),
-  ).head(1).collectSync();
-  if (bad.height === 0) return;
-  const index = Number(_cell(bad, "_p_index"));
-  const part = parts.length === 1 ? parts[0] : parts[index];
-  const ts = _cell(bad.withColumns(pl.col("timestamp").cast(pl.Float64)), "timestamp") as number;
-  const fs = _cell(bad, "full_symbol") as string;
-  throw new DataError(
-    `Cannot load store partition ${part?.path}: row ${formatTime(ts)} ${fs}: ` +
-      `row is not in its partition (asset_id=${part?.assetId}/year=${part?.year}/month=${part?.month})`,
-  );
+function _hasBarSchema(df: pl.DataFrame): boolean {
+  const schema = df.schema as Record<string, pl.DataType>;
+  return BAR_COLUMNS.every((c) => schema[c] !== undefined && _expectedDtype(c).equals(schema[c]));
+}
+
+/** Every row of `all` (the concatenation of `frames`) must sit in its own partition. */
+function _checkMembership(
+  all: pl.DataFrame,
+  frames: readonly pl.DataFrame[],
+  parts: readonly StorePartition[],
+): void {
+  const index = new Int32Array(all.height);
+  let offset = 0;
+  frames.forEach((f, i) => {
+    index.fill(i, offset, offset + f.height);
+    offset += f.height;
+  });
+  const ts = pl.col("timestamp").cast(pl.Int64);
+  const stats = all.select("asset_id", "timestamp")
+    .withColumn(pl.Series("_p", index))
+    .lazy()
+    .select(pl.col("_p"), pl.col("asset_id"), ts.alias("_t"))
+    .groupBy("_p")
+    .agg(
+      pl.col("asset_id").min().cast(pl.Float64).alias("amin"),
+      pl.col("asset_id").max().cast(pl.Float64).alias("amax"),
+      pl.col("_t").min().cast(pl.Float64).alias("tmin"),
+      pl.col("_t").max().cast(pl.Float64).alias("tmax"),
+    )
+    .collectSync();
+  const column = (c: string) => stats.getColumn(c).cast(pl.Float64).toArray() as (number | null)[];
+  const [ps, amins, amaxs, tmins, tmaxs] = ["_p", "amin", "amax", "tmin", "tmax"].map(column) as [
+    (number | null)[],
+    (number | null)[],
+    (number | null)[],
+    (number | null)[],
+    (number | null)[],
+  ];
+  for (let r = 0; r < stats.height; r++) {
+    const p = ps[r] as number;
+    const part = parts[p] as StorePartition;
+    const first = Date.UTC(part.year, part.month - 1, 1);
+    const next = Date.UTC(part.year, part.month, 1);
+    const [amin, amax, tmin, tmax] = [amins[r], amaxs[r], tmins[r], tmaxs[r]];
+    const assetOk = amin == null || (amin === part.assetId && amax === part.assetId);
+    const timeOk = tmin == null || tmax == null || (tmin >= first && tmax < next);
+    if (assetOk && timeOk) continue;
+    const row = (frames[p] as pl.DataFrame).lazy().filter(
+      pl.col("asset_id").neq(pl.lit(part.assetId).cast(pl.Int64))
+        .or(ts.lt(first)).or(ts.gtEq(next)),
+    ).head(1).collectSync();
+    const t = _cell(row.withColumns(pl.col("timestamp").cast(pl.Float64)), "timestamp") as number;
+    throw new DataError(
+      `Cannot load store partition ${part.path}: row ${formatTime(t)} ${_cell(row, "full_symbol")}: ` +
+        `row is not in its partition (asset_id=${part.assetId}/year=${part.year}/month=${part.month})`,
+    );
+  }
 }
 
 function _overlaps(p: StorePartition, start: number | undefined, end: number | undefined): boolean {

@@ -1,0 +1,65 @@
+/** Shared helpers of the benchmarks: the shared data location, timing and result rows. */
+import { join } from "node:path";
+import { importFreqtradeDir } from "../lib/sim/mod.ts";
+import type pl from "nodejs-polars";
+
+/** One reported figure. */
+export interface BenchFigure {
+  /** What was measured. */
+  name: string;
+  /** The figure. */
+  value: number;
+  /** Its unit (`rows/s`, `ms`, `MiB`). */
+  unit: string;
+  /** How it was measured. */
+  note?: string;
+}
+
+/** The shared 14-pair data directory (../shared/data/binance_spot_5m), or undefined when absent. */
+export function sharedDataDir(): string | undefined {
+  const dir = Deno.env.get("DAGTRADE_SHARED_DATA") ??
+    join(new URL("..", import.meta.url).pathname, "..", "shared", "data", "binance_spot_5m");
+  try {
+    return Deno.statSync(dir).isDirectory ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let _bars: pl.DataFrame | undefined;
+
+/** The 14 pairs of the shared data on their common grid, as bars (cached). */
+export async function sharedBars(dir: string): Promise<pl.DataFrame> {
+  if (_bars === undefined) {
+    const imported = await importFreqtradeDir(dir, {
+      end: Date.UTC(2026, 1, 19, 19, 20),
+      knowledgeDelayMs: 10_000,
+    });
+    _bars = imported.bars;
+  }
+  return _bars;
+}
+
+/** Median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] as number : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** The q-quantile (0..1) of a list of numbers (nearest rank). */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
+}
+
+/** Runs `fn` `n` times and returns each run's wall time in ms. */
+export async function timeRuns(n: number, fn: () => unknown | Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
