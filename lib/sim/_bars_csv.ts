@@ -14,16 +14,18 @@ const _ISO_IN = ["%+", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d
 
 /** CSV bytes of a bar frame, times as ISO-8601 UTC. */
 export function _encodeBarsCsv(df: pl.DataFrame): Uint8Array {
-  const times = TIME_COLUMNS.filter((c) => df.columns.includes(c));
-  const out = df.withColumns(...times.map((c) => pl.col(c).dt.strftime(_ISO_OUT).alias(c)));
-  return out.writeCSV();
+  return df.writeCSV({ datetimeFormat: _ISO_OUT });
 }
 
 /**
  * Parses CSV bytes into a bar frame: known columns are converted to the contract's types;
  * a cell that does not convert throws `DataError` naming the row and the column.
  */
-export function _decodeBarsCsv(bytes: Uint8Array, path: string, context: string): pl.DataFrame {
+export function _decodeBarsCsv(
+  bytes: Uint8Array,
+  where: { path: string; context: string },
+): pl.DataFrame {
+  const { path, context } = where;
   let raw: pl.DataFrame;
   try {
     raw = pl.readCSV(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
@@ -35,41 +37,58 @@ export function _decodeBarsCsv(bytes: Uint8Array, path: string, context: string)
       cause: error,
     });
   }
-  const conversions: [string, pl.Expr, string][] = [];
+  const conversions: [string, string][] = [];
+  const converted: pl.Series[] = [];
   for (const c of raw.columns) {
     if ((TIME_COLUMNS as readonly string[]).includes(c)) {
-      const parsed = _ISO_IN
-        .map((f) => pl.col(c).str.strptime(pl.Datetime("ms"), f).cast(pl.Datetime("ms", "UTC")))
-        .reduce((a, b) => a.fillNull(b));
-      conversions.push([c, parsed, "is not an ISO-8601 UTC time"]);
-    } else if (c === "asset_id") {
-      conversions.push([c, pl.col(c).cast(pl.Int64, false), "is not an integer"]);
-    } else if (["open", "high", "low", "close", "volume"].includes(c)) {
-      conversions.push([c, pl.col(c).cast(pl.Float64, false), "is not a number"]);
+      conversions.push([c, "is not an ISO-8601 UTC time"]);
+      converted.push(_parseTimes(raw, c));
+    } else if (c === "asset_id" || _FLOAT_COLUMNS.includes(c)) {
+      const dtype = c === "asset_id" ? pl.Int64 : pl.Float64;
+      conversions.push([c, c === "asset_id" ? "is not an integer" : "is not a number"]);
+      converted.push(raw.getColumn(c).cast(dtype, false));
     }
   }
-  const converted = raw.withColumns(...conversions.map(([c, e]) => e.alias(c)));
-  if (conversions.length > 0) {
-    const check = raw.withRowIndex("_row").lazy().select(
-      pl.col("_row"),
-      ...conversions.map(([c, e]) => pl.col(c).isNotNull().and(e.isNull()).alias(`_bad_${c}`)),
+  if (conversions.length === 0) return raw;
+  const parsed = pl.DataFrame(converted);
+  // A cell that was set but did not convert is an error; report the first such row.
+  const check = raw.select(...conversions.map(([c]) => pl.col(c).alias(`_raw_${c}`)))
+    .hstack(parsed)
+    .withRowIndex("_row");
+  const failed = (c: string) => pl.col(`_raw_${c}`).isNotNull().and(pl.col(c).isNull());
+  const bad = check.lazy()
+    .filter(conversions.map(([c]) => failed(c)).reduce((a, b) => a.or(b)))
+    .head(1)
+    .withColumns(...conversions.map(([c]) => failed(c).alias(`_bad_${c}`)))
+    .collectSync();
+  if (bad.height > 0) {
+    const index = Number(_cell(bad, "_row"));
+    const row = raw.row(index) as (string | null)[];
+    const at = (name: string) => row[raw.columns.indexOf(name)] ?? undefined;
+    const [column, rule] = conversions.find(([c]) => _cell(bad, `_bad_${c}`) === true) ??
+      ["?", "is invalid"];
+    throw new DataError(
+      `${context}: row ${at("timestamp") ?? "(no timestamp)"} ${
+        at("full_symbol") ?? "(no full_symbol)"
+      } (line ${index + 2} of ${path}): ${column} ${rule} ('${at(column)}')`,
     );
-    const bad = check
-      .filter(conversions.map(([c]) => pl.col(`_bad_${c}`)).reduce((a, b) => a.or(b)))
-      .head(1)
-      .collectSync();
-    if (bad.height > 0) {
-      const index = Number(_cell(bad, "_row"));
-      const row = raw.row(index) as (string | null)[];
-      const at = (name: string) => row[raw.columns.indexOf(name)] ?? undefined;
-      const which = conversions.find(([c]) => _cell(bad, `_bad_${c}`) === true);
-      const [column, , rule] = which ?? ["?", pl.lit(0), "is invalid"];
-      throw new DataError(
-        `${context}: row ${at("timestamp") ?? "(no timestamp)"} ${
-          at("full_symbol") ?? "(no full_symbol)"
-        } (line ${index + 2} of ${path}): ${column} ${rule} ('${at(column)}')`,
-      );
-    }
   }
-  return converted;
+  return raw.withColumns(...converted);
+}
+
+const _FLOAT_COLUMNS = ["open", "high", "low", "close", "volume"];
+
+/**
+ * Parses one time column: the zoned ISO form first (fast: what `_encodeBarsCsv` writes);
+ * the zone-less forms only when some cells did not parse (slow; foreign files).
+ */
+function _parseTimes(raw: pl.DataFrame, column: string): pl.Series {
+  const parse = (format: string) =>
+    pl.col(column).str.strptime(pl.Datetime("ms"), format).cast(pl.Datetime("ms", "UTC"));
+  const [first, ...rest] = _ISO_IN as [string, ...string[]];
+  const primary = raw.select(parse(first).alias(column)).getColumn(column);
+  if (primary.nullCount() === raw.getColumn(column).nullCount()) return primary;
+  return raw.select(
+    [first, ...rest].map(parse).reduce((a, b) => a.fillNull(b)).alias(column),
+  ).getColumn(column);
 }

@@ -11,7 +11,14 @@ import { DataError, UsageError } from "../errors/mod.ts";
 import { formatTimeframe, parseTimeframe } from "./bar_schema.ts";
 import { assetIdOf, fullSymbolOf } from "./asset_id.ts";
 import { validateBars } from "./validate_bars.ts";
-import { _canonicalBars, _filterBars, _messageOf, _parseParquet, _readFileBytes } from "./_bars_frame.ts";
+import {
+  _canonicalBars,
+  _filterBars,
+  _int,
+  _messageOf,
+  _parseParquet,
+  _readFileBytes,
+} from "./_bars_frame.ts";
 
 /** Options of `importFreqtradeDir`. */
 export interface FreqtradeImportOptions {
@@ -121,7 +128,11 @@ export async function importFreqtradeDir(
     const fullSymbol = fullSymbolOf(exchange, pair);
     const candles = await _readCandles(file);
     const bars = _toBars(candles, file, fullSymbol, barMs, options.knowledgeDelayMs ?? 0);
-    validateBars(bars, { file: file.path, barMs, context: `Cannot import freqtrade file ${file.path}` });
+    validateBars(bars, {
+      file: file.path,
+      barMs,
+      context: `Cannot import freqtrade file ${file.path}`,
+    });
     frames.push(_filterBars(bars, { start: options.start, end: options.end }));
     symbols.push(fullSymbol);
   }
@@ -151,7 +162,9 @@ async function _listCandleFiles(dir: string): Promise<_CandleFile[]> {
       });
     }
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "directory not found" : _messageOf(error);
+    const reason = error instanceof Deno.errors.NotFound
+      ? "directory not found"
+      : _messageOf(error);
     throw new DataError(`Cannot import freqtrade data from ${dir}: ${reason}`, { cause: error });
   }
   return out;
@@ -159,7 +172,9 @@ async function _listCandleFiles(dir: string): Promise<_CandleFile[]> {
 
 async function _readCandles(file: _CandleFile): Promise<pl.DataFrame> {
   const bytes = await _readFileBytes(file.path, "freqtrade file");
-  if (file.ext === "parquet") return _parseParquet(bytes, file.path, "freqtrade file");
+  if (file.ext === "parquet") {
+    return _parseParquet(bytes, { path: file.path, what: "freqtrade file" });
+  }
   if (file.ext === "feather") {
     try {
       return pl.readIPC(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -188,9 +203,12 @@ function _parseJsonCandles(text: string, path: string): pl.DataFrame {
   try {
     rows = JSON.parse(text);
   } catch (error) {
-    throw new DataError(`Cannot load freqtrade file ${path}: not valid JSON (${_messageOf(error)})`, {
-      cause: error,
-    });
+    throw new DataError(
+      `Cannot load freqtrade file ${path}: not valid JSON (${_messageOf(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
   if (!Array.isArray(rows)) {
     throw new DataError(`Cannot load freqtrade file ${path}: expected a JSON array of candles`);
@@ -207,7 +225,9 @@ function _parseJsonCandles(text: string, path: string): pl.DataFrame {
     for (let j = 0; j < 6; j++) {
       const v: unknown = row[j];
       if (typeof v !== "number") {
-        throw new DataError(`Cannot load freqtrade file ${path}: candle ${i} field ${j} is not a number`);
+        throw new DataError(
+          `Cannot load freqtrade file ${path}: candle ${i} field ${j} is not a number`,
+        );
       }
       (cols[j] as Float64Array)[i] = v;
     }
@@ -259,16 +279,15 @@ function _toBars(
   const openMs = pl.col("date").cast(pl.Datetime("ms", "UTC")).cast(pl.Int64);
   const time = (e: pl.Expr) => e.cast(pl.Datetime("ms", "UTC"));
   return candles.select(
-    time(openMs.add(barMs)).alias("timestamp"),
+    time(openMs.add(_int(barMs))).alias("timestamp"),
     time(openMs).alias("start_timestamp"),
     pl.lit(assetIdOf(fullSymbol)).cast(pl.Int64).alias("asset_id"),
     pl.lit(fullSymbol).cast(pl.String).alias("full_symbol"),
     ...["open", "high", "low", "close", "volume"].map((c) => pl.col(c).cast(pl.Float64).alias(c)),
-    time(openMs.add(barMs + delayMs)).alias("knowledge_timestamp"),
+    time(openMs.add(_int(barMs + delayMs))).alias("knowledge_timestamp"),
   );
 }
 
 function _isNumeric(variant: string): boolean {
   return /^(Float|Int|UInt)\d+$/.test(variant);
 }
-

@@ -4,7 +4,7 @@
  */
 import pl from "nodejs-polars";
 import { assetIdOf } from "./asset_id.ts";
-import { _cell } from "./_bars_frame.ts";
+import { _cell, _int } from "./_bars_frame.ts";
 
 /** One run of consecutive missing bars of one asset. Times are bar END epoch ms. */
 export interface BarGap {
@@ -57,12 +57,12 @@ export function gapReport(df: pl.DataFrame, options: GapReportOptions): BarGap[]
     if (_cell(unsorted, "unsorted") !== false) lf = lf.sort("t");
     const inner = lf
       .withColumns(pl.col("t").shift(1).over("asset_id").alias("prev"))
-      .filter(pl.col("t").sub(pl.col("prev")).gt(barMs))
+      .filter(pl.col("t").sub(pl.col("prev")).gt(_int(barMs)))
       .select(
         pl.col("full_symbol"),
         pl.col("asset_id"),
-        pl.col("prev").add(barMs).cast(pl.Float64).alias("from"),
-        pl.col("t").sub(barMs).cast(pl.Float64).alias("to"),
+        pl.col("prev").add(_int(barMs)).cast(pl.Float64).alias("from"),
+        pl.col("t").sub(_int(barMs)).cast(pl.Float64).alias("to"),
       )
       .collectSync();
     _append(gaps, inner, barMs);

@@ -34,7 +34,9 @@ export async function readBars(path: string, options: ReadBarsOptions = {}): Pro
   try {
     info = await Deno.stat(path);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "no such file or directory" : _messageOf(error);
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file or directory"
+      : _messageOf(error);
     throw new DataError(
       `Cannot load bars from ${path}: ${reason} (expected a snapshot file .parquet, .csv, ` +
         `.csv.gz or a store directory)`,
@@ -45,9 +47,13 @@ export async function readBars(path: string, options: ReadBarsOptions = {}): Pro
   const { bars, meta } = await readSnapshot(path, { validate: options.validate ?? true });
   let assetIds: number[] | undefined;
   if (options.symbols !== undefined) {
-    const present = bars.height === 0 ? [] : bars.getColumn("full_symbol").unique().toArray() as string[];
+    const present = bars.height === 0
+      ? []
+      : bars.getColumn("full_symbol").unique().toArray() as string[];
     const known = [...new Set([...present, ...(meta?.symbols ?? [])])];
-    assetIds = resolveFullSymbols(options.symbols, known, { source: `snapshot ${path}` }).map(assetIdOf);
+    assetIds = resolveFullSymbols(options.symbols, known, { source: `snapshot ${path}` }).map(
+      assetIdOf,
+    );
   }
   const filtered = _filterBars(bars, { start: options.start, end: options.end, assetIds });
   return _canonicalBars(filtered);

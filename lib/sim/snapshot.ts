@@ -14,7 +14,7 @@ import { formatTimeframe, parseTimeframe } from "./bar_schema.ts";
 import { assetIdOf, exchangeOf, isFullSymbol } from "./asset_id.ts";
 import { type BarGap, gapReport } from "./gap_report.ts";
 import { inferBarMs, validateBars } from "./validate_bars.ts";
-import { _cell, _canonicalBars, _messageOf, _parseParquet, _readFileBytes } from "./_bars_frame.ts";
+import { _canonicalBars, _cell, _messageOf, _parseParquet, _readFileBytes } from "./_bars_frame.ts";
 import { _decodeBarsCsv, _encodeBarsCsv } from "./_bars_csv.ts";
 
 /** The snapshot meta format written by this version. */
@@ -125,7 +125,9 @@ export async function writeSnapshot(
 ): Promise<SnapshotMeta> {
   const format = snapshotFormatOf(path);
   if (format === undefined) {
-    throw new UsageError(`Cannot write snapshot ${path}: unknown file type; accepted: ${_ACCEPTED}`);
+    throw new UsageError(
+      `Cannot write snapshot ${path}: unknown file type; accepted: ${_ACCEPTED}`,
+    );
   }
   const barMs = options.timeframe !== undefined
     ? parseTimeframe(options.timeframe)
@@ -222,7 +224,9 @@ export async function readSnapshotMeta(path: string): Promise<SnapshotMeta | und
     json = JSON.parse(text);
   } catch (error) {
     throw new DataError(
-      `Cannot load snapshot meta ${metaPath}: not valid JSON (${_messageOf(error)}); re-create the snapshot`,
+      `Cannot load snapshot meta ${metaPath}: not valid JSON (${
+        _messageOf(error)
+      }); re-create the snapshot`,
       { cause: error },
     );
   }
@@ -236,9 +240,9 @@ function _encode(bars: pl.DataFrame, format: SnapshotFormat): Uint8Array {
 }
 
 function _decode(bytes: Uint8Array, path: string, format: SnapshotFormat): pl.DataFrame {
-  if (format === "parquet") return _parseParquet(bytes, path, "snapshot");
+  if (format === "parquet") return _parseParquet(bytes, { path, what: "snapshot" });
   const context = `Cannot load snapshot ${path}`;
-  if (format === "csv") return _decodeBarsCsv(bytes, path, context);
+  if (format === "csv") return _decodeBarsCsv(bytes, { path, context });
   let csv: Uint8Array;
   try {
     csv = gunzipSync(bytes);
@@ -247,7 +251,7 @@ function _decode(bytes: Uint8Array, path: string, format: SnapshotFormat): pl.Da
       cause: error,
     });
   }
-  return _decodeBarsCsv(csv, path, context);
+  return _decodeBarsCsv(csv, { path, context });
 }
 
 function _sha256(bytes: Uint8Array): string {
@@ -273,7 +277,8 @@ function _iso(ms: number): string {
 }
 
 function _metaToJson(meta: SnapshotMeta): Record<string, unknown> {
-  const range = (r: TimeRange | null) => r === null ? null : { start: _iso(r.start), end: _iso(r.end) };
+  const range = (r: TimeRange | null) =>
+    r === null ? null : { start: _iso(r.start), end: _iso(r.end) };
   const json: Record<string, unknown> = {
     format_version: meta.formatVersion,
     exchange: meta.exchange,
@@ -303,7 +308,8 @@ function _metaFromJson(json: unknown, metaPath: string): SnapshotMeta {
   };
   if (typeof json !== "object" || json === null || Array.isArray(json)) fail("not a JSON object");
   const o = json as Record<string, unknown>;
-  const str = (key: string): string => typeof o[key] === "string" ? o[key] as string : fail(`${key} must be a string`);
+  const str = (key: string): string =>
+    typeof o[key] === "string" ? o[key] as string : fail(`${key} must be a string`);
   const num = (v: unknown, key: string): number =>
     typeof v === "number" && Number.isFinite(v) ? v : fail(`${key} must be a number`);
   const time = (v: unknown, key: string): number => {
@@ -319,7 +325,9 @@ function _metaFromJson(json: unknown, metaPath: string): SnapshotMeta {
   };
   const version = num(o.format_version, "format_version");
   if (version > SNAPSHOT_FORMAT_VERSION) {
-    fail(`format_version ${version} is newer than this dagtrade reads (${SNAPSHOT_FORMAT_VERSION})`);
+    fail(
+      `format_version ${version} is newer than this dagtrade reads (${SNAPSHOT_FORMAT_VERSION})`,
+    );
   }
   const symbols = Array.isArray(o.symbols) && o.symbols.every((s) => typeof s === "string")
     ? o.symbols as string[]
@@ -335,7 +343,9 @@ function _metaFromJson(json: unknown, metaPath: string): SnapshotMeta {
     rows: num(o.rows, "rows"),
     gaps: gaps.map((g: unknown, i: number) => {
       const r = (typeof g === "object" && g !== null ? g : {}) as Record<string, unknown>;
-      const fs = typeof r.full_symbol === "string" ? r.full_symbol : fail(`gaps[${i}].full_symbol must be a string`);
+      const fs = typeof r.full_symbol === "string"
+        ? r.full_symbol
+        : fail(`gaps[${i}].full_symbol must be a string`);
       return {
         fullSymbol: fs,
         assetId: r.asset_id === undefined ? assetIdOf(fs) : num(r.asset_id, `gaps[${i}].asset_id`),
@@ -351,9 +361,12 @@ function _metaFromJson(json: unknown, metaPath: string): SnapshotMeta {
   try {
     parseTimeframe(meta.timeframe);
   } catch (error) {
-    throw new DataError(`Cannot load snapshot meta ${metaPath}: bad timeframe '${meta.timeframe}'`, {
-      cause: error,
-    });
+    throw new DataError(
+      `Cannot load snapshot meta ${metaPath}: bad timeframe '${meta.timeframe}'`,
+      {
+        cause: error,
+      },
+    );
   }
   if (o.knowledge_delay_ms !== undefined) {
     meta.knowledgeDelayMs = num(o.knowledge_delay_ms, "knowledge_delay_ms");

@@ -58,7 +58,7 @@ export interface StoreMeta {
 
 /** Options of `writeStore`. */
 export interface WriteStoreOptions {
-  /** Bar period (`5m`). Default: the store's timeframe, else inferred from the first bar. */
+  /** Bar period (`5m`). Default: inferred from the first bar, else (no bars) the store's. */
   timeframe?: string;
   /** Exchange id recorded in the meta. Default: the exchange part of the full symbols. */
   exchange?: string;
@@ -118,11 +118,11 @@ export async function writeStore(
   const existing = await readStoreMeta(dir);
   const barMs = options.timeframe !== undefined
     ? parseTimeframe(options.timeframe)
-    : existing !== undefined
-    ? parseTimeframe(existing.timeframe)
-    : inferBarMs(df);
+    : inferBarMs(df) ?? (existing === undefined ? undefined : parseTimeframe(existing.timeframe));
   if (barMs === undefined) {
-    throw new UsageError(`Cannot write store ${dir}: no bars to infer the timeframe from; pass a timeframe`);
+    throw new UsageError(
+      `Cannot write store ${dir}: no bars to infer the timeframe from; pass a timeframe`,
+    );
   }
   const timeframe = formatTimeframe(barMs);
   if (existing !== undefined && parseTimeframe(existing.timeframe) !== barMs) {
@@ -180,7 +180,10 @@ export async function writeStore(
  * and `assetIds`; validates them (and that each row sits in its own partition) and returns
  * them sorted by (timestamp, asset_id). Failures are `DataError`s naming the partition file.
  */
-export async function readStore(dir: string, options: ReadStoreOptions = {}): Promise<pl.DataFrame> {
+export async function readStore(
+  dir: string,
+  options: ReadStoreOptions = {},
+): Promise<pl.DataFrame> {
   const meta = await readStoreMeta(dir);
   const wanted = options.assetIds === undefined ? undefined : new Set(options.assetIds);
   const parts = (await listStorePartitions(dir)).filter((p) =>
@@ -190,11 +193,8 @@ export async function readStore(dir: string, options: ReadStoreOptions = {}): Pr
   const validate = options.validate ?? true;
   const frames: pl.DataFrame[] = [];
   for (const part of parts) {
-    const df = _parseParquet(
-      await _readFileBytes(part.path, "store partition"),
-      part.path,
-      "store partition",
-    );
+    const bytes = await _readFileBytes(part.path, "store partition");
+    const df = _parseParquet(bytes, { path: part.path, what: "store partition" });
     // A partition without the bar schema cannot be concatenated: report it by name.
     if (!_hasBarSchema(df)) _validatePartition(df, part, barMs);
     frames.push(df.select(...BAR_COLUMNS));
@@ -264,7 +264,9 @@ export async function readStoreMeta(dir: string): Promise<StoreMeta | undefined>
       cause: error,
     });
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return fail("not a JSON object");
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return fail("not a JSON object");
+  }
   const o = json as Record<string, unknown>;
   if (typeof o.format_version !== "number") return fail("format_version must be a number");
   if (o.format_version > STORE_FORMAT_VERSION) {
@@ -274,7 +276,9 @@ export async function readStoreMeta(dir: string): Promise<StoreMeta | undefined>
   try {
     parseTimeframe(o.timeframe);
   } catch (error) {
-    throw new DataError(`Cannot load store meta ${path}: bad timeframe '${o.timeframe}'`, { cause: error });
+    throw new DataError(`Cannot load store meta ${path}: bad timeframe '${o.timeframe}'`, {
+      cause: error,
+    });
   }
   const symbols = new Map<number, string>();
   if (typeof o.symbols !== "object" || o.symbols === null || Array.isArray(o.symbols)) {
@@ -309,12 +313,19 @@ function _storeMetaJson(meta: StoreMeta): string {
 
 async function _readPartitionIfAny(path: string, barMs: number): Promise<pl.DataFrame | undefined> {
   if (!(await _isFile(path))) return undefined;
-  const df = _parseParquet(await _readFileBytes(path, "store partition"), path, "store partition");
+  const df = _parseParquet(await _readFileBytes(path, "store partition"), {
+    path,
+    what: "store partition",
+  });
   validateBars(df, { file: path, barMs, context: `Cannot load store partition ${path}` });
   return _canonicalBars(df);
 }
 
-function _validatePartition(df: pl.DataFrame, part: StorePartition, barMs: number | undefined): void {
+function _validatePartition(
+  df: pl.DataFrame,
+  part: StorePartition,
+  barMs: number | undefined,
+): void {
   validateBars(df, { file: part.path, barMs, context: `Cannot load store partition ${part.path}` });
   _checkMembership(df, [df], [part]);
 }
@@ -372,7 +383,9 @@ function _checkMembership(
     ).head(1).collectSync();
     const t = _cell(row.withColumns(pl.col("timestamp").cast(pl.Float64)), "timestamp") as number;
     throw new DataError(
-      `Cannot load store partition ${part.path}: row ${formatTime(t)} ${_cell(row, "full_symbol")}: ` +
+      `Cannot load store partition ${part.path}: row ${formatTime(t)} ${
+        _cell(row, "full_symbol")
+      }: ` +
         `row is not in its partition (asset_id=${part.assetId}/year=${part.year}/month=${part.month})`,
     );
   }
@@ -402,7 +415,9 @@ function _countRows(path: string): number {
     return Number(_cell(df, "n"));
   } catch (error) {
     throw new DataError(
-      `Cannot load store partition ${path}: not a readable Parquet file (${_messageOf(error)}); re-create it`,
+      `Cannot load store partition ${path}: not a readable Parquet file (${
+        _messageOf(error)
+      }); re-create it`,
       { cause: error },
     );
   }
@@ -413,7 +428,9 @@ async function _checkDir(dir: string): Promise<void> {
   try {
     info = await Deno.stat(dir);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "directory not found" : _messageOf(error);
+    const reason = error instanceof Deno.errors.NotFound
+      ? "directory not found"
+      : _messageOf(error);
     throw new DataError(`Cannot load store ${dir}: ${reason}`, { cause: error });
   }
   if (!info.isDirectory) throw new DataError(`Cannot load store ${dir}: not a directory`);
@@ -423,7 +440,9 @@ async function _subdirs(dir: string, pattern: RegExp): Promise<{ path: string; v
   const out: { path: string; value: number }[] = [];
   for await (const entry of Deno.readDir(dir)) {
     const match = pattern.exec(entry.name);
-    if (match && entry.isDirectory) out.push({ path: join(dir, entry.name), value: Number(match[1]) });
+    if (match && entry.isDirectory) {
+      out.push({ path: join(dir, entry.name), value: Number(match[1]) });
+    }
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import pl from "nodejs-polars";
 import { BAR_COLUMNS, formatTime, formatTimeframe, PRICE_COLUMNS } from "./bar_schema.ts";
 import { assetIdOf, isFullSymbol } from "./asset_id.ts";
-import { _cell, _dtypeName, _expectedDtype, _isStrictlySorted } from "./_bars_frame.ts";
+import { _cell, _dtypeName, _expectedDtype, _int, _isStrictlySorted } from "./_bars_frame.ts";
 import { DataError, UsageError } from "../errors/mod.ts";
 
 const _WEEK_MS = 7 * 86_400_000;
@@ -38,7 +38,9 @@ export interface ValidateBarsOptions {
  * or `undefined` for a frame without such a row.
  */
 export function inferBarMs(df: pl.DataFrame): number | undefined {
-  if (df.height === 0 || !df.columns.includes("timestamp") || !df.columns.includes("start_timestamp")) {
+  if (
+    df.height === 0 || !df.columns.includes("timestamp") || !df.columns.includes("start_timestamp")
+  ) {
     return undefined;
   }
   const row = df.lazy()
@@ -111,14 +113,20 @@ function _checkColumns(df: pl.DataFrame, context: string): void {
   }
 }
 
-function _rowRules(barMs: number | undefined, gridOffsetMs: number | undefined): [string, pl.Expr][] {
+function _rowRules(
+  barMs: number | undefined,
+  gridOffsetMs: number | undefined,
+): [string, pl.Expr][] {
   const col = pl.col;
   const rules: [string, pl.Expr][] = [];
   for (const c of BAR_COLUMNS) rules.push([`null in ${c}`, col(c).isNull()]);
   for (const c of [...PRICE_COLUMNS, "volume"]) {
     rules.push([`NaN in ${c}`, col(c).isNan()]);
     rules.push([`infinite value in ${c}`, col(c).isInfinite()]);
-    rules.push([c === "volume" ? "negative volume" : `negative price in ${c}`, col(c).lt(0)]);
+    rules.push([
+      c === "volume" ? "negative volume" : `negative price in ${c}`,
+      col(c).lt(pl.lit(0)),
+    ]);
   }
   rules.push(["high < low", col("high").lt(col("low"))]);
   rules.push(["high < open", col("high").lt(col("open"))]);
@@ -131,8 +139,11 @@ function _rowRules(barMs: number | undefined, gridOffsetMs: number | undefined):
   if (barMs !== undefined && Number.isInteger(barMs) && barMs > 0) {
     const tf = formatTimeframe(barMs);
     const offset = gridOffsetMs ?? (barMs % _WEEK_MS === 0 ? _MONDAY_MS : 0);
-    rules.push([`timestamp not on the ${tf} grid`, ts.sub(offset).modulo(barMs).neq(0)]);
-    rules.push([`start_timestamp is not timestamp - ${tf}`, start.neq(ts.sub(barMs))]);
+    rules.push([
+      `timestamp not on the ${tf} grid`,
+      ts.sub(_int(offset)).modulo(_int(barMs)).neq(_int(0)),
+    ]);
+    rules.push([`start_timestamp is not timestamp - ${tf}`, start.neq(ts.sub(_int(barMs)))]);
   }
   rules.push([
     "knowledge_timestamp before timestamp",
@@ -156,8 +167,10 @@ function _checkSymbols(df: pl.DataFrame, context: string, checkIds: boolean): vo
     let rule: string | undefined;
     let where = idIs;
     if (Number(counts[i]) > 1) {
-      rule = `asset_id ${id} has several full symbols (${fs} and others)`;
       where = idIs.and(pl.col("full_symbol").neq(pl.lit(fs)));
+      const row = df.lazy().filter(where).head(1).collectSync();
+      const other = _cell(row, "full_symbol");
+      throw _rowError(context, row, `asset_id ${id} has several full symbols (${fs}, ${other})`);
     } else if (!isFullSymbol(fs)) {
       rule = `malformed full_symbol (expected <exchange>::<BASE>_<QUOTE>, e.g. binance::BTC_USDT)`;
     } else if (checkIds && assetIdOf(fs) !== id) {
@@ -170,7 +183,9 @@ function _checkSymbols(df: pl.DataFrame, context: string, checkIds: boolean): vo
 }
 
 function _rowError(context: string, row: pl.DataFrame, rule: string): DataError {
-  const ts = _cell(row.withColumns(pl.col("timestamp").cast(pl.Float64)), "timestamp") as number | null;
+  const ts = _cell(row.withColumns(pl.col("timestamp").cast(pl.Float64)), "timestamp") as
+    | number
+    | null;
   const fs = _cell(row, "full_symbol") as string | null;
   const when = ts === null || Number.isNaN(ts) ? "(null timestamp)" : formatTime(ts);
   return new DataError(`${context}: row ${when} ${fs ?? "(null full_symbol)"}: ${rule}`);

@@ -7,7 +7,10 @@ import pl from "nodejs-polars";
 import { ConfigError, DagtradeError, DataError } from "../../errors/mod.ts";
 import { formatTime } from "../../sim/bar_schema.ts";
 
-/** Throws `ConfigError` naming the node, the config key and the frame's columns when missing. */
+/**
+ * Throws `ConfigError` naming the node, the config key (`""` for columns the node always
+ * needs) and the frame's columns when some of `cols` are missing.
+ */
 export function _requireColumns(
   nodeId: string,
   df: pl.DataFrame,
@@ -16,12 +19,14 @@ export function _requireColumns(
 ): void {
   const have = new Set(df.columns);
   const missing = cols.filter((c) => !have.has(c));
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `Node ${nodeId}: column(s) ${missing.map((c) => `'${c}'`).join(", ")} (config key '${key}') ` +
-        `not in its input frame (columns: ${df.columns.join(", ")}); fix '${key}' or the node's input`,
-    );
-  }
+  if (missing.length === 0) return;
+  const names = missing.map((c) => `'${c}'`).join(", ");
+  const where = key === "" ? "" : ` (config key '${key}')`;
+  const fix = key === "" ? "fix the node's input" : `fix '${key}' or the node's input`;
+  throw new ConfigError(
+    `Node ${nodeId}: column(s) ${names}${where} not in its input frame ` +
+      `(columns: ${df.columns.join(", ")}); ${fix}`,
+  );
 }
 
 /** Runs `fn`, wrapping any non-dagtrade error (Polars) into a `DataError` naming the node. */
@@ -44,6 +49,12 @@ export function _values(df: pl.DataFrame, col: string): Float64Array {
     col,
   );
   return s.toTypedArray() as Float64Array;
+}
+
+/** A datetime column as epoch ms in a Float64Array (nulls as NaN). */
+export function _times(df: pl.DataFrame, col: string): Float64Array {
+  const e = pl.col(col).cast(pl.Datetime("ms", "UTC")).cast(pl.Int64).cast(pl.Float64);
+  return df.select(e.fillNull(Number.NaN).alias(col)).getColumn(col).toTypedArray() as Float64Array;
 }
 
 /** Adds (or replaces) Float64 columns from typed arrays; NaN becomes null. */
@@ -74,7 +85,7 @@ export interface _AssetLayout {
  * asset (the frame contract's sort), throwing `DataError` naming the row otherwise.
  */
 export function _assetLayout(nodeId: string, df: pl.DataFrame): _AssetLayout {
-  _requireColumns(nodeId, df, ["timestamp", "asset_id"], "timestamp/asset_id");
+  _requireColumns(nodeId, df, ["timestamp", "asset_id"], "");
   const keys = df.select(
     pl.col("asset_id").cast(pl.Float64).alias("a"),
     pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Int64).cast(pl.Float64).alias("t"),
@@ -87,40 +98,54 @@ export function _assetLayout(nodeId: string, df: pl.DataFrame): _AssetLayout {
   const n = ids.length;
   const groupOf = new Int32Array(n);
   const index = new Map<number, number>();
-  const counts: number[] = [];
-  const lastTs: number[] = [];
-  const groupIds: number[] = [];
+  let capacity = 16;
+  let groupIds: Float64Array = new Float64Array(capacity);
+  let lastTs: Float64Array = new Float64Array(capacity);
+  let counts: Uint32Array = new Uint32Array(capacity);
+  let groups = 0;
   let prev = -1;
   for (let i = 0; i < n; i++) {
     const id = ids[i] as number;
     // Sorted long frames cycle through the same assets: try the group after the previous
-    // row's, then the first group, before the map.
-    let g: number | undefined = prev + 1 < groupIds.length ? prev + 1 : 0;
-    if (groupIds[g] !== id) g = index.get(id);
-    if (g === undefined) {
-      g = counts.length;
-      index.set(id, g);
-      groupIds.push(id);
-      counts.push(0);
-      lastTs.push(-Infinity);
+    // row's (or the first) before the map.
+    let g = prev + 1 < groups ? prev + 1 : 0;
+    if (g >= groups || groupIds[g] !== id) {
+      const found = index.get(id);
+      if (found === undefined) {
+        if (groups === capacity) {
+          capacity *= 2;
+          groupIds = _grow(groupIds, capacity);
+          lastTs = _grow(lastTs, capacity);
+          const c = new Uint32Array(capacity);
+          c.set(counts);
+          counts = c;
+        }
+        g = groups++;
+        index.set(id, g);
+        groupIds[g] = id;
+        lastTs[g] = -Infinity;
+      } else {
+        g = found;
+      }
     }
-    prev = g;
     const t = ts[i] as number;
     if (!(t > (lastTs[g] as number))) {
       throw new DataError(
-        `Node ${nodeId}: input frame row ${i} (timestamp ${formatTime(t)}, asset_id ${id}) is not after the asset's previous row; frames must be sorted by ` +
-          `(timestamp, asset_id) with unique keys`,
+        `Node ${nodeId}: input frame row ${i} (timestamp ${formatTime(t)}, asset_id ${id}) is ` +
+          `not after the asset's previous row; frames must be sorted by (timestamp, asset_id) ` +
+          `with unique keys`,
       );
     }
     lastTs[g] = t;
     counts[g] = (counts[g] as number) + 1;
     groupOf[i] = g;
+    prev = g;
   }
-  const offsets = new Uint32Array(counts.length + 1);
-  for (let g = 0; g < counts.length; g++) {
+  const offsets = new Uint32Array(groups + 1);
+  for (let g = 0; g < groups; g++) {
     offsets[g + 1] = (offsets[g] as number) + (counts[g] as number);
   }
-  const fill = offsets.slice(0, counts.length);
+  const fill = offsets.slice(0, groups);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const g = groupOf[i] as number;
@@ -128,6 +153,12 @@ export function _assetLayout(nodeId: string, df: pl.DataFrame): _AssetLayout {
     fill[g] = (fill[g] as number) + 1;
   }
   return { order, offsets };
+}
+
+function _grow(a: Float64Array, capacity: number): Float64Array {
+  const out = new Float64Array(capacity);
+  out.set(a);
+  return out;
 }
 
 /** `x` reordered by the layout (assets contiguous, time order within each). */

@@ -87,11 +87,6 @@ export function _col(df: pl.DataFrame, name: string): (number | string | boolean
   return s.toArray() as (number | string | boolean | null)[];
 }
 
-/** Rows of `df` for one asset, as `{column: values}`. */
-export function _asset(df: pl.DataFrame, assetId: number): pl.DataFrame {
-  return df.filter(pl.col("asset_id").eq(pl.lit(assetId)));
-}
-
 /** Asserts equal columns, equal row counts and bit-identical values (null = null, NaN = NaN). */
 export function _assertFramesEqual(a: pl.DataFrame, b: pl.DataFrame, what: string): void {
   assert.deepEqual(a.columns, b.columns, `${what}: columns`);

@@ -18,33 +18,47 @@
 
 /** `out[t] = Σ_{k<window} decay^k · x[t−k]` for one asset's segment (0 before its start). */
 export function _windowSum(x: Float64Array, window: number, decay = 1): Float64Array {
+  return _windowSums(x, [window], decay)[0] as Float64Array;
+}
+
+/**
+ * `_windowSum` for several windows at once, sharing the doubling levels; each result is
+ * bit-identical to `_windowSum(x, window, decay)`.
+ */
+export function _windowSums(
+  x: Float64Array,
+  windows: readonly number[],
+  decay = 1,
+): Float64Array[] {
   const m = x.length;
-  const acc = new Float64Array(m);
+  const accs = windows.map(() => new Float64Array(m));
+  const covered = windows.map(() => 0); // how many most recent values each acc already sums
+  const remaining = [...windows];
   let level: Float64Array = x;
   let spare: Float64Array | undefined;
   let span = 1; // 2^j: the window length of `level`
-  let covered = 0; // how many most recent values `acc` already sums
-  let remaining = window;
-  while (remaining > 0) {
-    if (remaining % 2 === 1) {
-      if (covered === 0) {
+  while (remaining.some((r) => r > 0)) {
+    for (let w = 0; w < windows.length; w++) {
+      const r = remaining[w] as number;
+      if (r % 2 !== 1) continue;
+      const acc = accs[w] as Float64Array;
+      const c = covered[w] as number;
+      if (c === 0) {
         acc.set(level);
       } else {
-        const f = decay === 1 ? 1 : Math.pow(decay, covered);
+        const f = decay === 1 ? 1 : Math.pow(decay, c);
         if (f === 1) {
-          for (let t = covered; t < m; t++) {
-            acc[t] = (acc[t] as number) + (level[t - covered] as number);
-          }
+          for (let t = c; t < m; t++) acc[t] = (acc[t] as number) + (level[t - c] as number);
         } else {
-          for (let t = covered; t < m; t++) {
-            acc[t] = (acc[t] as number) + f * (level[t - covered] as number);
-          }
+          for (let t = c; t < m; t++) acc[t] = (acc[t] as number) + f * (level[t - c] as number);
         }
       }
-      covered += span;
+      covered[w] = c + span;
     }
-    remaining = Math.floor(remaining / 2);
-    if (remaining > 0) {
+    for (let w = 0; w < windows.length; w++) {
+      remaining[w] = Math.floor((remaining[w] as number) / 2);
+    }
+    if (remaining.some((r) => r > 0)) {
       // Ping-pong between two scratch buffers (never overwriting the input `x`).
       const next = spare ?? new Float64Array(m);
       spare = level === x ? undefined : level;
@@ -52,9 +66,7 @@ export function _windowSum(x: Float64Array, window: number, decay = 1): Float64A
       const head = Math.min(span, m);
       for (let t = 0; t < head; t++) next[t] = level[t] as number;
       if (f === 1) {
-        for (let t = span; t < m; t++) {
-          next[t] = (level[t] as number) + (level[t - span] as number);
-        }
+        for (let t = span; t < m; t++) next[t] = (level[t] as number) + (level[t - span] as number);
       } else {
         for (let t = span; t < m; t++) {
           next[t] = (level[t] as number) + f * (level[t - span] as number);
@@ -64,7 +76,7 @@ export function _windowSum(x: Float64Array, window: number, decay = 1): Float64A
       span *= 2;
     }
   }
-  return acc;
+  return accs;
 }
 
 /**
@@ -121,4 +133,19 @@ export function _rollingMean(
     out[t] = n >= minPeriods ? (sum[t] as number) / n : Number.NaN;
   }
   return out;
+}
+
+/**
+ * Means over full windows (min_periods = window) for several windows at once; each result is
+ * bit-identical to `_rollingMean(seg, window, window)`.
+ */
+export function _fullWindowMeans(seg: Float64Array, windows: readonly number[]): Float64Array[] {
+  if (seg.some(Number.isNaN)) return windows.map((w) => _rollingMean(seg, w, w));
+  const sums = _windowSums(seg, windows);
+  return sums.map((sum, k) => {
+    const w = windows[k] as number;
+    const out = new Float64Array(seg.length).fill(Number.NaN);
+    for (let t = w - 1; t < seg.length; t++) out[t] = (sum[t] as number) / w;
+    return out;
+  });
 }

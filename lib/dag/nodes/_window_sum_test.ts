@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { _rollingMean, _windowSum, _windowSumCount } from "./_window_sum.ts";
+import {
+  _fullWindowMeans,
+  _rollingMean,
+  _windowSum,
+  _windowSumCount,
+  _windowSums,
+} from "./_window_sum.ts";
 import { _rng } from "./_test_utils.ts";
 
 function _series(n: number, seed: number): Float64Array {
@@ -20,8 +26,13 @@ Deno.test("_windowSum() equals the plain weighted window sum", () => {
       const got = _windowSum(x, window, decay);
       for (let t = 0; t < x.length; t++) {
         let s = 0;
-        for (let k = 0; k < window && t - k >= 0; k++) s += Math.pow(decay, k) * (x[t - k] as number);
-        assert.ok(Math.abs((got[t] as number) - s) <= 1e-12 * Math.abs(s), `w=${window} d=${decay} t=${t}`);
+        for (let k = 0; k < window && t - k >= 0; k++) {
+          s += Math.pow(decay, k) * (x[t - k] as number);
+        }
+        assert.ok(
+          Math.abs((got[t] as number) - s) <= 1e-12 * Math.abs(s),
+          `w=${window} d=${decay} t=${t}`,
+        );
       }
     }
   }
@@ -36,7 +47,9 @@ Deno.test("_windowSum() does not depend on where the series starts (bit for bit)
         const part = _windowSum(x.subarray(start), window, decay);
         for (let t = window - 1; t < part.length; t++) {
           if (!Object.is(part[t], full[t + start])) {
-            assert.fail(`w=${window} decay=${decay} start=${start} t=${t}: ${part[t]} vs ${full[t + start]}`);
+            assert.fail(
+              `w=${window} decay=${decay} start=${start} t=${t}: ${part[t]} vs ${full[t + start]}`,
+            );
           }
         }
       }
@@ -59,4 +72,17 @@ Deno.test("_windowSumCount() skips NaN and counts valid values", () => {
     null,
     null,
   ]);
+});
+
+Deno.test("_windowSums() and _fullWindowMeans() equal their one-window forms bit for bit", () => {
+  const x = _series(700, 3);
+  const windows = [10, 50, 7, 64];
+  const many = _windowSums(x, windows, 0.93);
+  windows.forEach((w, k) => assert.deepEqual(many[k], _windowSum(x, w, 0.93)));
+  const withNaN = x.slice();
+  withNaN[100] = Number.NaN;
+  for (const series of [x, withNaN]) {
+    const means = _fullWindowMeans(series, windows);
+    windows.forEach((w, k) => assert.deepEqual(means[k], _rollingMean(series, w, w)));
+  }
 });

@@ -53,6 +53,7 @@ export class AdjustedReturnsNode extends TransformNode implements LookbackNode {
   transform(df: pl.DataFrame): pl.DataFrame {
     const { ret_col, vol_col, out_col, delay } = this.config;
     _requireColumns(this.id, df, [ret_col, vol_col], "ret_col/vol_col");
+    _requireColumns(this.id, df, ["asset_id"], "");
     return _guard(this.id, () => {
       const vol = pl.col(vol_col).cast(pl.Float64).shift(delay).over("asset_id");
       const adj = pl.when(vol.gt(0)).then(pl.col(ret_col).cast(pl.Float64).div(vol)).otherwise(

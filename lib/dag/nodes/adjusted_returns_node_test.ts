@@ -21,7 +21,11 @@ Deno.test("AdjustedReturnsNode.transform() divides by the delayed volatility per
   const df = _frame(50);
   for (const delay of [0, 1, 2]) {
     const out = new AdjustedReturnsNode("adj", { delay }).transform(df);
-    const vol = _perAssetJs(df, "vol", (v) => v.map((_, t) => t - delay >= 0 ? v[t - delay] ?? null : null));
+    const vol = _perAssetJs(
+      df,
+      "vol",
+      (v) => v.map((_, t) => t - delay >= 0 ? v[t - delay] ?? null : null),
+    );
     const ret = _col(df, "ret_0") as (number | null)[];
     const expected = ret.map((r, i) => {
       const s = vol[i];

@@ -50,7 +50,6 @@ export class CompressTailsNode extends TransformNode implements LookbackNode {
         ...in_cols.map((col) =>
           pl.col(col).cast(pl.Float64).div(scale).tanh().mul(scale).alias(col + suffix)
         ),
-      )
-    );
+      ));
   }
 }

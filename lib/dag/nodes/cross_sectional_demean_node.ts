@@ -3,7 +3,7 @@ import type pl from "nodejs-polars";
 import { DataError } from "../../errors/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns, _values, _withValues } from "./_frame.ts";
+import { _guard, _requireColumns, _times, _values, _withValues } from "./_frame.ts";
 import { _merge, _name } from "./_options.ts";
 
 /** Config of `CrossSectionalDemeanNode` (the keys of its config template). */
@@ -46,9 +46,10 @@ export class CrossSectionalDemeanNode extends TransformNode implements LookbackN
   /** Adds `out_col`. */
   transform(df: pl.DataFrame): pl.DataFrame {
     const { in_col, out_col } = this.config;
-    _requireColumns(this.id, df, [in_col, "timestamp"], "in_col");
+    _requireColumns(this.id, df, [in_col], "in_col");
+    _requireColumns(this.id, df, ["timestamp"], "");
     return _guard(this.id, () => {
-      const ts = _values(df, "timestamp");
+      const ts = _times(df, "timestamp");
       const x = _values(df, in_col);
       const out = new Float64Array(x.length);
       let start = 0;

@@ -56,7 +56,8 @@ export class CrossSectionalRankNode extends TransformNode implements LookbackNod
   /** Adds `out_col`. */
   transform(df: pl.DataFrame): pl.DataFrame {
     const { in_col, out_col, mode } = this.config;
-    _requireColumns(this.id, df, [in_col, "timestamp"], "in_col");
+    _requireColumns(this.id, df, [in_col], "in_col");
+    _requireColumns(this.id, df, ["timestamp"], "");
     return _guard(this.id, () => {
       const x = pl.col(in_col).cast(pl.Float64).fillNan(null);
       const r = x.rank("average").over("timestamp").cast(pl.Float64);

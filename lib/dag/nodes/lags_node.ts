@@ -58,6 +58,7 @@ export class LagsNode extends TransformNode implements LookbackNode {
   transform(df: pl.DataFrame): pl.DataFrame {
     const { in_cols, n_lags, first_lag } = this.config;
     _requireColumns(this.id, df, in_cols, "in_cols");
+    _requireColumns(this.id, df, ["asset_id"], "");
     return _guard(this.id, () =>
       df.withColumns(
         ...in_cols.flatMap((col) =>
@@ -67,7 +68,6 @@ export class LagsNode extends TransformNode implements LookbackNode {
             return e.alias(`${col}_lag_${k}`);
           })
         ),
-      )
-    );
+      ));
   }
 }

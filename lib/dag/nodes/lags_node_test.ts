@@ -24,7 +24,11 @@ Deno.test("LagsNode.transform() adds <col>_lag_<k> per asset", () => {
   assert.deepEqual(out.columns, [...df.columns, ...node.outputColumns()]);
   for (const col of ["close", "volume"]) {
     for (const k of [0, 1, 2]) {
-      const expected = _perAssetJs(df, col, (x) => x.map((_, t) => t - k >= 0 ? x[t - k] ?? null : null));
+      const expected = _perAssetJs(
+        df,
+        col,
+        (x) => x.map((_, t) => t - k >= 0 ? x[t - k] ?? null : null),
+      );
       _assertClose(_col(out, `${col}_lag_${k}`), expected, 0, `${col} lag ${k}`);
     }
   }

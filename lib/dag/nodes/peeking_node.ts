@@ -48,8 +48,10 @@ export class PeekingNode extends TransformNode implements LookbackNode {
   transform(df: pl.DataFrame): pl.DataFrame {
     const { in_col, out_col } = this.config;
     _requireColumns(this.id, df, [in_col], "in_col");
-    return _guard(this.id, () =>
-      df.withColumns(pl.col(in_col).shift(-1).over("asset_id").alias(out_col))
+    _requireColumns(this.id, df, ["asset_id"], "");
+    return _guard(
+      this.id,
+      () => df.withColumns(pl.col(in_col).shift(-1).over("asset_id").alias(out_col)),
     );
   }
 }

@@ -34,5 +34,8 @@ class _CumSumNode extends TransformNode implements LookbackNode {
 }
 
 Deno.test("_assertStartIndependent() catches a node that depends on the frame's start", () => {
-  assert.throws(() => _assertStartIndependent(new _CumSumNode("cum"), _bars(30)), /start independence/);
+  assert.throws(
+    () => _assertStartIndependent(new _CumSumNode("cum"), _bars(30)),
+    /start independence/,
+  );
 });

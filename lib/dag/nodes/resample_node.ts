@@ -4,7 +4,14 @@ import { ConfigError } from "../../errors/mod.ts";
 import { parseTimeframe } from "../../sim/bar_schema.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns } from "./_frame.ts";
+import {
+  type _AssetLayout,
+  _assetLayout,
+  _guard,
+  _requireColumns,
+  _times,
+  _values,
+} from "./_frame.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
 /** Config of `ResampleNode` (the keys of its config template). */
@@ -77,7 +84,7 @@ export class ResampleNode extends TransformNode implements LookbackNode {
   /** The resampled bars. */
   transform(df: pl.DataFrame): pl.DataFrame {
     const ohlcv = ["open", "high", "low", "close", "volume"];
-    _requireColumns(this.id, df, ["timestamp", "asset_id", ...ohlcv], "period");
+    _requireColumns(this.id, df, ["timestamp", "asset_id", ...ohlcv], "");
     return _guard(this.id, () => {
       const P = this.periodMs;
       const typical = this.config.vwap_price === "typical";
@@ -104,48 +111,148 @@ export class ResampleNode extends TransformNode implements LookbackNode {
           price.cast(pl.Float64).alias("vwap"),
         ).select(...order);
       }
-      if (df.height === 0) {
-        return df.withColumns(
-          toTime(ms).alias("timestamp"),
-          toTime(ms).alias("start_timestamp"),
-          pl.lit(0).cast(pl.Float64).alias("vwap"),
-        ).select(...order);
-      }
-      const bounds = df.select(ms.min().alias("lo"), ms.max().alias("hi"));
-      const lo = Number(bounds.getColumn("lo").cast(pl.Float64).get(0));
-      const hi = Number(bounds.getColumn("hi").cast(pl.Float64).get(0));
-      // Label = the period end: ts rounded up to a multiple of P (P divides ts ⇒ label ts).
-      const label = ms.plus(pl.lit(P).minus(ms.modulo(P)).modulo(P)).alias("_label");
-      const withLabel = df.withColumns(label, price.mul(pl.col("volume")).alias("_pv"), price.alias("_p"));
-      const aggs: pl.Expr[] = [
-        pl.col("open").first().alias("open"),
-        pl.col("high").max().alias("high"),
-        pl.col("low").min().alias("low"),
-        pl.col("close").last().alias("close"),
-        pl.col("volume").sum().alias("volume"),
-        pl.col("_pv").sum().alias("_pv"),
-        pl.col("_p").mean().alias("_p"),
+      const layout = _assetLayout(this.id, df);
+      const ts = _times(df, "timestamp");
+      const ids = _values(df, "asset_id");
+      const [open, high, low, close, volume] = ohlcv.map((c) => _values(df, c)) as [
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
       ];
-      if (hasSymbol) aggs.push(pl.col("full_symbol").first().alias("full_symbol"));
-      if (hasKnowledge) {
-        aggs.push(pl.col("knowledge_timestamp").max().alias("knowledge_timestamp"));
+      const know = hasKnowledge ? _times(df, "knowledge_timestamp") : undefined;
+      const agg = _aggregate(layout, P, this.sourcePeriodMs, typical, {
+        ts,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        know,
+      });
+      const time = (name: string, v: Float64Array) =>
+        pl.Series(name, v).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
+      const columns: pl.Series[] = [
+        time("timestamp", agg.label),
+        time("start_timestamp", agg.label.map((l) => l - P)),
+        pl.Series("asset_id", Float64Array.from(agg.firstRow, (r) => ids[r] as number)).cast(
+          pl.Int64,
+        ),
+      ];
+      if (hasSymbol) {
+        columns.push(df.getColumn("full_symbol").gather([...agg.firstRow]).alias("full_symbol"));
       }
-      const firstAllowed = lo + P - this.sourcePeriodMs; // L − P + source <= lo  ⇒ drop
-      return withLabel
-        .groupBy("asset_id", "_label")
-        .agg(...aggs)
-        .filter(pl.col("_label").lt(hi + 1).and(pl.col("_label").gtEq(firstAllowed)))
-        .withColumns(
-          toTime(pl.col("_label")).alias("timestamp"),
-          toTime(pl.col("_label").minus(P)).alias("start_timestamp"),
-          pl.when(pl.col("volume").gt(0)).then(pl.col("_pv").div(pl.col("volume"))).otherwise(
-            pl.col("_p"),
-          ).alias("vwap"),
-        )
-        .select(...order)
-        .sort(["timestamp", "asset_id"]);
+      columns.push(
+        pl.Series("open", agg.open),
+        pl.Series("high", agg.high),
+        pl.Series("low", agg.low),
+        pl.Series("close", agg.close),
+        pl.Series("volume", agg.volume),
+        pl.Series("vwap", agg.vwap),
+      );
+      if (agg.know !== undefined) columns.push(time("knowledge_timestamp", agg.know));
+      return pl.DataFrame(columns).sort(["timestamp", "asset_id"]);
     });
   }
+}
+
+type _Columns = {
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  know: Float64Array | undefined;
+};
+
+/**
+ * Aggregates each asset's consecutive rows with the same period label, in time order, with
+ * plain sequential sums (Polars' group-by sums are not bit-reproducible across frame
+ * layouts), keeping only complete periods (see `ResampleNode`).
+ */
+function _aggregate(
+  layout: _AssetLayout,
+  P: number,
+  source: number,
+  typical: boolean,
+  c: _Columns,
+) {
+  const n = c.ts.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = c.ts[i] as number;
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  const label: number[] = [];
+  const firstRow: number[] = [];
+  const open: number[] = [];
+  const high: number[] = [];
+  const low: number[] = [];
+  const close: number[] = [];
+  const volume: number[] = [];
+  const vwap: number[] = [];
+  const know: number[] = [];
+  const { order, offsets } = layout;
+  for (let g = 0; g + 1 < offsets.length; g++) {
+    let k = offsets[g] as number;
+    const end = offsets[g + 1] as number;
+    while (k < end) {
+      const first = order[k] as number;
+      const t0 = c.ts[first] as number;
+      const l = t0 + ((P - (t0 % P)) % P);
+      let h = -Infinity;
+      let lw = Infinity;
+      let v = 0;
+      let pv = 0;
+      let psum = 0;
+      let count = 0;
+      let kt = -Infinity;
+      let last = first;
+      for (; k < end; k++) {
+        const i = order[k] as number;
+        if ((c.ts[i] as number) > l) break;
+        const hi_ = c.high[i] as number;
+        const lo_ = c.low[i] as number;
+        const cl = c.close[i] as number;
+        const vol = c.volume[i] as number;
+        const price = typical ? (hi_ + lo_ + cl) / 3 : cl;
+        if (hi_ > h) h = hi_;
+        if (lo_ < lw) lw = lo_;
+        v += vol;
+        pv += price * vol;
+        psum += price;
+        count++;
+        if (c.know !== undefined && (c.know[i] as number) > kt) kt = c.know[i] as number;
+        last = i;
+      }
+      if (l > hi || l - P + source < lo) continue;
+      label.push(l);
+      firstRow.push(first);
+      open.push(c.open[first] as number);
+      high.push(h);
+      low.push(lw);
+      close.push(c.close[last] as number);
+      volume.push(v);
+      vwap.push(v > 0 ? pv / v : psum / count);
+      know.push(kt);
+    }
+  }
+  const f = (x: number[]) => Float64Array.from(x);
+  return {
+    label: f(label),
+    firstRow: Uint32Array.from(firstRow),
+    open: f(open),
+    high: f(high),
+    low: f(low),
+    close: f(close),
+    volume: f(volume),
+    vwap: f(vwap),
+    know: c.know === undefined ? undefined : f(know),
+  };
 }
 
 function _period(id: string, key: string, value: string): number {

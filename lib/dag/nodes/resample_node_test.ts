@@ -32,7 +32,12 @@ function _rows(df: pl.DataFrame): _Bar[] {
 }
 
 /** Plain-JS resampling with the node's documented rules. */
-function _expected(df: pl.DataFrame, P: number, src: number, typical: boolean): _Bar[] & { vwap?: number }[] {
+function _expected(
+  df: pl.DataFrame,
+  P: number,
+  src: number,
+  typical: boolean,
+): _Bar[] & { vwap?: number }[] {
   const rows = _rows(df);
   const lo = Math.min(...rows.map((r) => r.t));
   const hi = Math.max(...rows.map((r) => r.t));

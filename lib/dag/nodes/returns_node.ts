@@ -48,6 +48,7 @@ export class ReturnsNode extends TransformNode implements LookbackNode {
   transform(df: pl.DataFrame): pl.DataFrame {
     const { in_col, out_col, mode } = this.config;
     _requireColumns(this.id, df, [in_col], "in_col");
+    _requireColumns(this.id, df, ["asset_id"], "");
     return _guard(this.id, () => {
       const p = pl.col(in_col).cast(pl.Float64);
       const ratio = p.div(p.shift(1));

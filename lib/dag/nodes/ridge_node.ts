@@ -91,6 +91,7 @@ export class RidgeNode implements LookbackNode {
     const df = this.#input(inputs);
     const { features, target_col, target_horizon, alpha, fit_intercept } = this.config;
     _requireColumns(this.id, df, [...features, target_col], "features/target_col");
+    _requireColumns(this.id, df, ["asset_id"], "");
     this.#state = _guard(this.id, () => {
       const target = `__${this.id}_target`;
       const withTarget = df.withColumns(
@@ -202,7 +203,9 @@ function _solveRidge(
   if (options.fitIntercept) {
     for (const i of rows) {
       yMean += y[i] as number;
-      for (let j = 0; j < p; j++) xMean[j] = (xMean[j] as number) + ((cols[j] as Float64Array)[i] as number);
+      for (let j = 0; j < p; j++) {
+        xMean[j] = (xMean[j] as number) + ((cols[j] as Float64Array)[i] as number);
+      }
     }
     yMean /= n;
     for (let j = 0; j < p; j++) xMean[j] = (xMean[j] as number) / n;
@@ -211,7 +214,9 @@ function _solveRidge(
   const b = new Float64Array(p);
   const xi = new Float64Array(p);
   for (const i of rows) {
-    for (let j = 0; j < p; j++) xi[j] = ((cols[j] as Float64Array)[i] as number) - (xMean[j] as number);
+    for (let j = 0; j < p; j++) {
+      xi[j] = ((cols[j] as Float64Array)[i] as number) - (xMean[j] as number);
+    }
     const yi = (y[i] as number) - yMean;
     for (let j = 0; j < p; j++) {
       const xj = xi[j] as number;

@@ -123,14 +123,18 @@ Deno.test("RidgeNode.predict() before fit and bad fit states are clear errors", 
   const node = new RidgeNode("ridge", _CONFIG);
   assert.equal(node.getFitState(), null);
   assert.throws(() => node.predict({ df_in: _synthetic(5, 0) }), /predict called before fit/);
-  assert.throws(() => node.setFitState({ features: ["x1"], coef: [1], intercept: 0, alpha: 0, n: 1 }), /differ from the config/);
+  assert.throws(
+    () => node.setFitState({ features: ["x1"], coef: [1], intercept: 0, alpha: 0, n: 1 }),
+    /differ from the config/,
+  );
   assert.throws(
     () => node.setFitState({ features: ["x1", "x2"], coef: [1], intercept: 0, alpha: 0, n: 1 }),
     ConfigError,
   );
   assert.throws(() => node.setFitState([1, 2]), ConfigError);
   assert.throws(
-    () => node.fit({ df_in: _synthetic(5, 0).withColumns(pl.lit(null).cast(pl.Float64).alias("ret")) }),
+    () =>
+      node.fit({ df_in: _synthetic(5, 0).withColumns(pl.lit(null).cast(pl.Float64).alias("ret")) }),
     DataError,
   );
   const collinear = _synthetic(20, 0).withColumns(pl.col("x1").mul(2).alias("x2"));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
+import { DataError } from "../../errors/mod.ts";
 import { RollingMeanNode } from "./rolling_mean_node.ts";
 import {
   _assertClose,
@@ -56,4 +57,16 @@ Deno.test("RollingMeanNode.transform() is causal and start-independent", () => {
     _assertPrefixCausal(node, df);
     _assertStartIndependent(node, df);
   }
+});
+
+Deno.test("RollingMeanNode.transform() rejects frames not sorted within an asset", () => {
+  const df = _bars(10);
+  const shuffled = df.slice(3, 10).vstack(df.slice(0, 3));
+  assert.throws(
+    () => new RollingMeanNode("m", { window: 2 }).transform(shuffled),
+    (err: unknown) =>
+      err instanceof DataError && /is not after the asset's previous row/.test(err.message),
+  );
+  const duplicated = df.vstack(df.slice(df.height - 1, 1));
+  assert.throws(() => new RollingMeanNode("m").transform(duplicated), DataError);
 });

@@ -6,14 +6,13 @@ import {
   _assetLayout,
   _gather,
   _guard,
-  _perAsset,
   _requireColumns,
   _scatter,
   _values,
   _withValues,
 } from "./_frame.ts";
 import { _merge, _name, _positiveInt } from "./_options.ts";
-import { _rollingMean } from "./_window_sum.ts";
+import { _fullWindowMeans } from "./_window_sum.ts";
 
 /** Config of `SmaCrossNode` (the keys of its config template). */
 export type SmaCrossNodeConfig = {
@@ -75,8 +74,18 @@ export class SmaCrossNode extends TransformNode implements LookbackNode {
     return _guard(this.id, () => {
       const layout = _assetLayout(this.id, df);
       const x = _gather(_values(df, in_col), layout);
-      const smaFast = _perAsset(x, layout, (seg) => _rollingMean(seg, fast, fast));
-      const smaSlow = _perAsset(x, layout, (seg) => _rollingMean(seg, slow, slow));
+      const smaFast = new Float64Array(x.length);
+      const smaSlow = new Float64Array(x.length);
+      const { offsets } = layout;
+      for (let g = 0; g + 1 < offsets.length; g++) {
+        const a = offsets[g] as number;
+        const [f, s] = _fullWindowMeans(x.subarray(a, offsets[g + 1]), [fast, slow]) as [
+          Float64Array,
+          Float64Array,
+        ];
+        smaFast.set(f, a);
+        smaSlow.set(s, a);
+      }
       const signal = new Float64Array(x.length);
       for (let i = 0; i < x.length; i++) {
         signal[i] = (smaFast[i] as number) > (smaSlow[i] as number) ? 1 : 0;

@@ -1,0 +1,636 @@
+/**
+ * The forecast evaluator (DESIGN §7): research PnL of a forecasts frame against the bars, by a
+ * JS loop over bars on typed arrays, using the same target-position function as the production
+ * Optimizer (`targetPositions`), the shared fill conventions (`fillPrices`) and the shared
+ * accounting (`PortfolioAccounting`).
+ *
+ * Timing. A prediction at bar t (a bar END time) is decided at the close of bar t. With the
+ * `close` fill the trade is made during bar t at close(t); with the next-bar fills (`next_open`,
+ * `next_close`, `twap`, `vwap`) it is made during bar t+1 at the price of the bars in
+ * (t, t+1] (t+1 = the next forecast timestamp). The last bar's decision under a next-bar fill
+ * is never executed (there is no bar t+1 in the forecasts); its target is still reported.
+ *
+ * Sizing prices. `gmv` sizing converts target notionals to shares at the decision price (the
+ * forecasts' `priceCol` at t), as the reference does. `equity` sizing sizes the order when it
+ * fills: target shares = w × (cash + Σ holdings × fill price) / fill price, i.e. the weight
+ * applies to the net wealth marked at the fill prices (with fees: net of this trade's fees).
+ * For `close` both prices are close(t). This is the convention that reproduces backtrader,
+ * vectorbt and the pandas reference on the shared data's cross-check (a 0/1 signal invests all
+ * cash at the next open and never rebalances while held), and with it a book held at weight 1
+ * does not trade again.
+ *
+ * Marks: holdings are marked at the close of the bar ending at t (the last known close when the
+ * asset has no bar at t). An order whose fill price is unknown (no bar in its fill window) is
+ * dropped, not carried. The result is a dense grid: one row per forecast timestamp × asset.
+ * Deterministic: identical inputs give bit-identical outputs.
+ */
+import pl from "nodejs-polars";
+import { DataError, UsageError } from "../errors/mod.ts";
+import { formatTime } from "../sim/mod.ts";
+import {
+  DEFAULT_FILL_CONVENTION,
+  type FillBars,
+  type FillConvention,
+  fillPrices,
+  fillsOnNextBar,
+  parseFillConvention,
+} from "./fill_prices.ts";
+import {
+  type AccountingLedger,
+  type BarMetrics,
+  type MarkToMarketOptions,
+  PortfolioAccounting,
+} from "./portfolio_accounting.ts";
+import {
+  parseSizing,
+  parseTargetStyle,
+  type Sizing,
+  type TargetPositions,
+  targetPositions,
+  type TargetPositionsOptions,
+  type TargetStyle,
+} from "./target_positions.ts";
+
+/** Options of `evaluateForecasts`. */
+export interface EvaluateForecastsOptions {
+  /** Forecasts column holding the decision price (gmv sizing). Required. */
+  priceCol: string;
+  /** Forecasts column holding the volatility (may be absent for the `signal` style). Required. */
+  volatilityCol: string;
+  /** Forecasts column holding the prediction. Required. */
+  predictionCol: string;
+  /** How predictions become weights. Required. */
+  style: TargetStyle;
+  /** How weights become notionals. Required. */
+  sizing: Sizing;
+  /** Fill convention. Default: `next_open`. */
+  fill?: FillConvention | undefined;
+  /** Fee in basis points of traded notional. Default: 0. */
+  feeBps?: number | undefined;
+  /** Cash before the first bar, quote currency. Default: 10,000. */
+  initialCash?: number | undefined;
+  /** Target gross market value (`gmv` sizing), quote currency. Default: `initialCash`. */
+  targetGmv?: number | undefined;
+  /** Share precision in decimals (−2 = lots of 100). Default: none (no rounding). */
+  decimals?: number | undefined;
+  /** `longitudinal`: risk per name as a fraction of the sizing base. Default: 0.001. */
+  riskPerName?: number | undefined;
+  /** `longitudinal`: predictions with `|p|` under this give 0. Default: 0. */
+  predictionAbsThreshold?: number | undefined;
+  /** `longitudinal`: multiply by `|p|`. Default: false. */
+  modulateByMagnitude?: boolean | undefined;
+  /** Relative distance under which a target equals the current holdings. Default: 1e-9. */
+  rebalanceTolerance?: number | undefined;
+}
+
+/** The evaluator's result frames, both sorted by time (positions by (timestamp, asset_id)). */
+export interface ForecastEvaluation {
+  /**
+   * Per asset per bar: timestamp, asset_id, holdings_shares, holdings_notional,
+   * executed_trades_shares, executed_trades_notional, fees, pnl, target_holdings_shares,
+   * target_holdings_notional, price (the mark: close), prediction.
+   */
+  positions: pl.DataFrame;
+  /**
+   * Per bar: timestamp, pnl, gross_volume, net_volume, gmv, nmv, fees, cash, net_wealth,
+   * leverage, num_trades.
+   */
+  metrics: pl.DataFrame;
+}
+
+/** Column names of `ForecastEvaluation.positions`, in order. */
+export const POSITION_COLUMNS = [
+  "timestamp",
+  "asset_id",
+  "holdings_shares",
+  "holdings_notional",
+  "executed_trades_shares",
+  "executed_trades_notional",
+  "fees",
+  "pnl",
+  "target_holdings_shares",
+  "target_holdings_notional",
+  "price",
+  "prediction",
+] as const;
+
+/** Column names of `ForecastEvaluation.metrics`, in order. */
+export const METRIC_COLUMNS = [
+  "timestamp",
+  "pnl",
+  "gross_volume",
+  "net_volume",
+  "gmv",
+  "nmv",
+  "fees",
+  "cash",
+  "net_wealth",
+  "leverage",
+  "num_trades",
+] as const;
+
+/**
+ * Evaluates `forecasts` (long format sorted by (timestamp, asset_id): timestamp = bar END,
+ * asset_id, and the price / volatility / prediction columns named in `options`) against `bars`
+ * (the bar contract; other assets and times are ignored) and returns the per-asset positions
+ * and per-bar metrics (see the module documentation for timing, sizing and accounting).
+ */
+export function evaluateForecasts(
+  forecasts: pl.DataFrame,
+  bars: pl.DataFrame,
+  options: EvaluateForecastsOptions,
+): ForecastEvaluation {
+  const settings = _settings(options);
+  const f = _forecastArrays(forecasts, options, settings.style);
+  const marketArrays = _marketArrays(bars, f.grid, f.assets, settings.fill);
+  const input: ForecastArrays = { ...f, ...marketArrays };
+  return _frames(input, evaluateForecastArrays(input, settings));
+}
+
+/** Dense inputs of `evaluateForecastArrays`: arrays of length `grid.length × assets.length`, index `k·nA + a`. */
+export interface ForecastArrays {
+  /** Forecast timestamps (bar ENDs, epoch ms), strictly increasing. */
+  grid: Float64Array;
+  /** Asset ids, one per column of the dense arrays. */
+  assets: Float64Array;
+  /** Predictions (NaN = none). */
+  predictions: Float64Array;
+  /** Volatilities (NaN = none). */
+  volatilities: Float64Array;
+  /** Decision prices (forecasts' price column; NaN = none). */
+  prices: Float64Array;
+  /** Mark prices: the close at t (carried forward). */
+  marks: Float64Array;
+  /** Fill price of the decision made at t (NaN = not fillable). */
+  fills: Float64Array;
+}
+
+/**
+ * Dense outputs of `evaluateForecastArrays`: the accounting ledger (holdings, trades, fees, pnl
+ * of bar k) and the targets decided at bar k, indexed `k·nA + a`; per-bar arrays indexed `k`.
+ */
+export interface ForecastEvaluationArrays extends AccountingLedger {
+  /** Target shares decided at bar k. */
+  targetShares: Float64Array;
+  /** Target notional decided at bar k. */
+  targetNotional: Float64Array;
+  /** Per-bar metrics, one array per field of `BarMetrics`. */
+  bar: { [K in keyof BarMetrics]: Float64Array };
+}
+
+/** Validated settings of the evaluator loop. */
+export interface ForecastEvaluatorSettings {
+  /** Target style. */
+  style: TargetStyle;
+  /** Sizing. */
+  sizing: Sizing;
+  /** Fill convention. */
+  fill: FillConvention;
+  /** Fee, basis points. */
+  feeBps: number;
+  /** Cash before the first bar. */
+  initialCash: number;
+  /** Options passed to `targetPositions` (without `out`). */
+  targets: TargetPositionsOptions;
+}
+
+/**
+ * The evaluator's loop on dense typed arrays (no Polars): the core of `evaluateForecasts`,
+ * exposed for callers that already hold arrays (and for benchmarks).
+ */
+export function evaluateForecastArrays(
+  input: ForecastArrays,
+  settings: ForecastEvaluatorSettings,
+): ForecastEvaluationArrays {
+  const nT = input.grid.length;
+  const nA = input.assets.length;
+  const size = nT * nA;
+  const out: ForecastEvaluationArrays = {
+    holdingsShares: new Float64Array(size),
+    holdingsNotional: new Float64Array(size),
+    tradesShares: new Float64Array(size),
+    tradesNotional: new Float64Array(size),
+    fees: new Float64Array(size),
+    pnl: new Float64Array(size),
+    targetShares: new Float64Array(size),
+    targetNotional: new Float64Array(size),
+    bar: {
+      pnl: new Float64Array(nT),
+      grossVolume: new Float64Array(nT),
+      netVolume: new Float64Array(nT),
+      gmv: new Float64Array(nT),
+      nmv: new Float64Array(nT),
+      fees: new Float64Array(nT),
+      cash: new Float64Array(nT),
+      netWealth: new Float64Array(nT),
+      leverage: new Float64Array(nT),
+      numTrades: new Float64Array(nT),
+    },
+  };
+  const acc = new PortfolioAccounting(nA, { initialCash: settings.initialCash });
+  const nextBar = fillsOnNextBar(settings.fill);
+  const equity = settings.sizing === "equity";
+  const feeBps = settings.feeBps;
+  const result: TargetPositions = { notional: new Float64Array(nA), shares: new Float64Array(nA) };
+  const targetOptions: TargetPositionsOptions = { ...settings.targets, out: result };
+  const pred = new Float64Array(nA);
+  const vol = new Float64Array(nA);
+  const px = new Float64Array(nA);
+  const bar = {
+    predictions: pred,
+    volatilities: vol,
+    prices: px,
+    holdings: acc.holdings,
+    netWealth: 0,
+  };
+  const metrics: BarMetrics = {
+    pnl: 0,
+    grossVolume: 0,
+    netVolume: 0,
+    gmv: 0,
+    nmv: 0,
+    fees: 0,
+    cash: 0,
+    netWealth: 0,
+    leverage: 0,
+    numTrades: 0,
+  };
+  const markOptions: MarkToMarketOptions = { out: metrics, ledger: out, offset: 0 };
+  const { predictions, volatilities, prices, marks, fills } = input;
+  const { targetShares, targetNotional } = out;
+
+  // Computes the targets of the decision made at row `row` into targetShares/Notional,
+  // sized at `sizingPrices` (row-aligned) with net wealth `wealth` (NaN → marked at them).
+  const decide = (row: number, sizingPrices: Float64Array, wealth: number): void => {
+    for (let a = 0; a < nA; a++) {
+      pred[a] = predictions[row + a] as number;
+      vol[a] = volatilities[row + a] as number;
+      px[a] = sizingPrices[row + a] as number;
+    }
+    bar.netWealth = Number.isNaN(wealth) ? acc.netWealthAt(px) : wealth;
+    targetPositions(bar, targetOptions);
+    for (let a = 0; a < nA; a++) {
+      targetShares[row + a] = result.shares[a] as number;
+      targetNotional[row + a] = result.notional[a] as number;
+    }
+  };
+  const execute = (row: number): void => {
+    for (let a = 0; a < nA; a++) {
+      const delta = (targetShares[row + a] as number) - (acc.holdings[a] as number);
+      const price = fills[row + a] as number;
+      if (delta !== 0 && Number.isFinite(price)) acc.trade(a, delta, price, feeBps);
+    }
+  };
+
+  for (let k = 0; k < nT; k++) {
+    const row = k * nA;
+    markOptions.offset = row;
+    acc.beginBar();
+    if (nextBar) {
+      if (k > 0) {
+        const prev = row - nA;
+        if (equity) decide(prev, fills, NaN);
+        execute(prev);
+      }
+    } else {
+      if (equity) decide(row, fills, NaN);
+      else decide(row, prices, NaN);
+      execute(row);
+    }
+    acc.markToMarket(marks, markOptions);
+    const b = out.bar;
+    b.pnl[k] = metrics.pnl;
+    b.grossVolume[k] = metrics.grossVolume;
+    b.netVolume[k] = metrics.netVolume;
+    b.gmv[k] = metrics.gmv;
+    b.nmv[k] = metrics.nmv;
+    b.fees[k] = metrics.fees;
+    b.cash[k] = metrics.cash;
+    b.netWealth[k] = metrics.netWealth;
+    b.leverage[k] = metrics.leverage;
+    b.numTrades[k] = metrics.numTrades;
+    if (nextBar) {
+      // gmv: sized at the decision price now. equity: sized when it fills (next iteration);
+      // the last decision is never filled, so its target is sized at the close instead.
+      if (!equity) decide(row, prices, metrics.netWealth);
+      else if (k === nT - 1) decide(row, marks, metrics.netWealth);
+    }
+  }
+  return out;
+}
+
+/** Validates the options into loop settings; throws `UsageError`. */
+function _settings(options: EvaluateForecastsOptions): ForecastEvaluatorSettings {
+  const style = parseTargetStyle(String(options.style));
+  const sizing = parseSizing(String(options.sizing));
+  const fill = parseFillConvention(String(options.fill ?? DEFAULT_FILL_CONVENTION));
+  const feeBps = options.feeBps ?? 0;
+  if (!Number.isFinite(feeBps) || feeBps < 0) {
+    throw new UsageError(`Invalid fee ${feeBps} bps: expected a finite number >= 0`);
+  }
+  const initialCash = options.initialCash ?? 10_000;
+  if (!Number.isFinite(initialCash)) {
+    throw new UsageError(`Invalid initial cash ${initialCash}: expected a finite number`);
+  }
+  if (sizing === "equity" && !(initialCash > 0)) {
+    throw new UsageError(`Equity sizing needs a positive initial cash, got ${initialCash}`);
+  }
+  const targetGmv = options.targetGmv ?? initialCash;
+  if (sizing === "gmv" && !(targetGmv > 0 && Number.isFinite(targetGmv))) {
+    throw new UsageError(
+      `GMV sizing needs a positive target GMV, got ${targetGmv}: set targetGmv (or a positive initial cash)`,
+    );
+  }
+  const decimals = options.decimals;
+  if (decimals !== undefined && !Number.isInteger(decimals)) {
+    throw new UsageError(`Invalid share decimals ${decimals}: expected an integer (e.g. 8, 0, -2)`);
+  }
+  return {
+    style,
+    sizing,
+    fill,
+    feeBps,
+    initialCash,
+    targets: {
+      style,
+      sizing,
+      targetGmv,
+      riskPerName: options.riskPerName,
+      predictionAbsThreshold: options.predictionAbsThreshold,
+      modulateByMagnitude: options.modulateByMagnitude,
+      decimals,
+      feeBps,
+      rebalanceTolerance: options.rebalanceTolerance,
+    },
+  };
+}
+
+interface _Forecasts {
+  grid: Float64Array;
+  assets: Float64Array;
+  predictions: Float64Array;
+  volatilities: Float64Array;
+  prices: Float64Array;
+}
+
+/** Pivots the long forecasts frame into dense (time × asset) arrays; throws `DataError`. */
+function _forecastArrays(
+  forecasts: pl.DataFrame,
+  options: EvaluateForecastsOptions,
+  style: TargetStyle,
+): _Forecasts {
+  const where = "Cannot evaluate forecasts";
+  const required = ["timestamp", "asset_id", options.priceCol, options.predictionCol];
+  if (style !== "signal") required.push(options.volatilityCol);
+  _requireColumns(forecasts, required, where, "forecasts");
+  const hasVol = forecasts.columns.includes(options.volatilityCol);
+  const ts = _epochMs(forecasts, where, "forecasts");
+  const ids = _floats(forecasts, "asset_id", where);
+  const pred = _floats(forecasts, options.predictionCol, where);
+  const vol = hasVol ? _floats(forecasts, options.volatilityCol, where) : null;
+  const price = _floats(forecasts, options.priceCol, where);
+  const n = ts.length;
+  const assetSet = new Set<number>();
+  let nT = 0;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i] as number;
+    const id = ids[i] as number;
+    if (!Number.isFinite(t) || !Number.isFinite(id)) {
+      throw new DataError(`${where}: row ${i}: null timestamp or asset_id; drop such rows first`);
+    }
+    if (i > 0) {
+      const tp = ts[i - 1] as number;
+      if (t < tp || (t === tp && id <= (ids[i - 1] as number))) {
+        throw new DataError(
+          `${where}: row ${formatTime(t)} asset_id ${id}: forecasts must be sorted by ` +
+            `(timestamp, asset_id) without duplicates; sort them (and drop duplicates) first`,
+        );
+      }
+    }
+    if (i === 0 || t !== ts[i - 1]) nT++;
+    assetSet.add(id);
+  }
+  const assets = Float64Array.from([...assetSet].sort((a, b) => a - b));
+  const column = new Map<number, number>();
+  assets.forEach((id, a) => column.set(id, a));
+  const nA = assets.length;
+  const grid = new Float64Array(nT);
+  const predictions = new Float64Array(nT * nA).fill(NaN);
+  const volatilities = new Float64Array(nT * nA).fill(NaN);
+  const prices = new Float64Array(nT * nA).fill(NaN);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i] as number;
+    if (i === 0 || t !== ts[i - 1]) grid[++k] = t;
+    const cell = k * nA + (column.get(ids[i] as number) as number);
+    predictions[cell] = pred[i] as number;
+    if (vol !== null) volatilities[cell] = vol[i] as number;
+    prices[cell] = price[i] as number;
+  }
+  return { grid, assets, predictions, volatilities, prices };
+}
+
+/** Marks and fill prices on the forecast grid from the bars; throws `DataError`. */
+function _marketArrays(
+  bars: pl.DataFrame,
+  grid: Float64Array,
+  assets: Float64Array,
+  fill: FillConvention,
+): { marks: Float64Array; fills: Float64Array } {
+  const where = "Cannot evaluate forecasts against the bars";
+  _requireColumns(
+    bars,
+    ["timestamp", "asset_id", "open", "high", "low", "close", "volume"],
+    where,
+    "bars",
+  );
+  const ts = _epochMs(bars, where, "bars");
+  const ids = _floats(bars, "asset_id", where);
+  const cols = {
+    open: _floats(bars, "open", where),
+    high: _floats(bars, "high", where),
+    low: _floats(bars, "low", where),
+    close: _floats(bars, "close", where),
+    volume: _floats(bars, "volume", where),
+  };
+  const nA = assets.length;
+  const nT = grid.length;
+  const column = new Map<number, number>();
+  assets.forEach((id, a) => column.set(id, a));
+  // Bucket the bars by asset (a stable counting sort keeps each asset's time order).
+  const counts = new Int32Array(nA + 1);
+  const which = new Int32Array(ts.length);
+  for (let i = 0; i < ts.length; i++) {
+    const a = column.get(ids[i] as number);
+    which[i] = a === undefined ? -1 : a;
+    if (a !== undefined) counts[a + 1] = (counts[a + 1] as number) + 1;
+  }
+  for (let a = 0; a < nA; a++) counts[a + 1] = (counts[a + 1] as number) + (counts[a] as number);
+  const total = counts[nA] as number;
+  const sorted = {
+    timestamp: new Float64Array(total),
+    open: new Float64Array(total),
+    high: new Float64Array(total),
+    low: new Float64Array(total),
+    close: new Float64Array(total),
+    volume: new Float64Array(total),
+  };
+  const cursor = counts.slice(0, nA);
+  for (let i = 0; i < ts.length; i++) {
+    const a = which[i] as number;
+    if (a < 0) continue;
+    const j = cursor[a] as number;
+    cursor[a] = j + 1;
+    sorted.timestamp[j] = ts[i] as number;
+    sorted.open[j] = cols.open[i] as number;
+    sorted.high[j] = cols.high[i] as number;
+    sorted.low[j] = cols.low[i] as number;
+    sorted.close[j] = cols.close[i] as number;
+    sorted.volume[j] = cols.volume[i] as number;
+  }
+  const marks = new Float64Array(nT * nA).fill(NaN);
+  const fills = new Float64Array(nT * nA).fill(NaN);
+  for (let a = 0; a < nA; a++) {
+    const from = counts[a] as number;
+    const to = counts[a + 1] as number;
+    if (to === from) {
+      throw new DataError(
+        `${where}: no bars for asset_id ${assets[a]}; load bars for every forecast asset`,
+      );
+    }
+    const asset: FillBars & { timestamp: Float64Array; close: Float64Array } = {
+      timestamp: sorted.timestamp.subarray(from, to),
+      open: sorted.open.subarray(from, to),
+      high: sorted.high.subarray(from, to),
+      low: sorted.low.subarray(from, to),
+      close: sorted.close.subarray(from, to),
+      volume: sorted.volume.subarray(from, to),
+    };
+    for (let j = 1; j < asset.timestamp.length; j++) {
+      if (!((asset.timestamp[j] as number) > (asset.timestamp[j - 1] as number))) {
+        throw new DataError(
+          `${where}: asset_id ${assets[a]} at ${
+            formatTime(asset.timestamp[j] as number)
+          }: bars must be ` +
+            `sorted by timestamp without duplicates (the bar contract); load them with readBars`,
+        );
+      }
+    }
+    const assetFills = fillPrices(asset, { grid, convention: fill });
+    let j = -1;
+    let mark = NaN;
+    for (let k = 0; k < nT; k++) {
+      const t = grid[k] as number;
+      while (j + 1 < asset.timestamp.length && (asset.timestamp[j + 1] as number) <= t) {
+        j++;
+        const c = asset.close[j] as number;
+        if (!Number.isNaN(c)) mark = c;
+      }
+      marks[k * nA + a] = mark;
+      fills[k * nA + a] = assetFills[k] as number;
+    }
+  }
+  return { marks, fills };
+}
+
+function _requireColumns(
+  df: pl.DataFrame,
+  names: readonly string[],
+  where: string,
+  what: string,
+): void {
+  const present = new Set(df.columns);
+  const missing = names.filter((name) => !present.has(name));
+  if (missing.length > 0) {
+    throw new DataError(
+      `${where}: the ${what} frame has no column ${missing.map((m) => `'${m}'`).join(", ")} ` +
+        `(columns: ${df.columns.join(", ")}); pass the right column names`,
+    );
+  }
+}
+
+/** A numeric column as Float64 with nulls as NaN; throws `DataError` when not numeric. */
+function _floats(df: pl.DataFrame, name: string, where: string): Float64Array {
+  try {
+    return df.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(NaN))).getColumn(name)
+      .toTypedArray() as Float64Array;
+  } catch (error) {
+    throw new DataError(
+      `${where}: column '${name}' (${String(df.getColumn(name).dtype)}) is not numeric`,
+      { cause: error },
+    );
+  }
+}
+
+/** The `timestamp` column (any Datetime unit) as epoch ms; throws `DataError`. */
+function _epochMs(df: pl.DataFrame, where: string, what: string): Float64Array {
+  const dtype = df.getColumn("timestamp").dtype;
+  if (dtype.variant !== "Datetime") {
+    throw new DataError(
+      `${where}: the ${what} column 'timestamp' is ${String(dtype)}, expected Datetime("ms","UTC")`,
+    );
+  }
+  const zone = (dtype.inner as unknown[])[1];
+  const target = pl.Datetime("ms", typeof zone === "string" ? zone : undefined);
+  try {
+    const column = df.select(pl.col("timestamp").cast(target).cast(pl.Float64)).getColumn(
+      "timestamp",
+    );
+    if (column.nullCount() > 0) {
+      throw new DataError(
+        `${where}: the ${what} column 'timestamp' has nulls; drop such rows first`,
+      );
+    }
+    return column.toTypedArray() as Float64Array;
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    throw new DataError(`${where}: cannot read the ${what} column 'timestamp'`, { cause: error });
+  }
+}
+
+/** Builds the two result frames. */
+function _frames(f: ForecastArrays, r: ForecastEvaluationArrays): ForecastEvaluation {
+  const nT = f.grid.length;
+  const nA = f.assets.length;
+  const ts = new Float64Array(nT * nA);
+  const ids = new Float64Array(nT * nA);
+  for (let k = 0; k < nT; k++) {
+    for (let a = 0; a < nA; a++) {
+      ts[k * nA + a] = f.grid[k] as number;
+      ids[k * nA + a] = f.assets[a] as number;
+    }
+  }
+  return {
+    positions: pl.DataFrame([
+      _timeSeries("timestamp", ts),
+      pl.Series("asset_id", ids).cast(pl.Int64),
+      pl.Series("holdings_shares", r.holdingsShares),
+      pl.Series("holdings_notional", r.holdingsNotional),
+      pl.Series("executed_trades_shares", r.tradesShares),
+      pl.Series("executed_trades_notional", r.tradesNotional),
+      pl.Series("fees", r.fees),
+      pl.Series("pnl", r.pnl),
+      pl.Series("target_holdings_shares", r.targetShares),
+      pl.Series("target_holdings_notional", r.targetNotional),
+      pl.Series("price", f.marks),
+      pl.Series("prediction", f.predictions),
+    ]),
+    metrics: pl.DataFrame([
+      _timeSeries("timestamp", f.grid),
+      pl.Series("pnl", r.bar.pnl),
+      pl.Series("gross_volume", r.bar.grossVolume),
+      pl.Series("net_volume", r.bar.netVolume),
+      pl.Series("gmv", r.bar.gmv),
+      pl.Series("nmv", r.bar.nmv),
+      pl.Series("fees", r.bar.fees),
+      pl.Series("cash", r.bar.cash),
+      pl.Series("net_wealth", r.bar.netWealth),
+      pl.Series("leverage", r.bar.leverage),
+      pl.Series("num_trades", r.bar.numTrades).cast(pl.Int64),
+    ]),
+  };
+}
+
+function _timeSeries(name: string, ms: Float64Array): pl.Series {
+  return pl.Series(name, ms).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
+}
