@@ -8,6 +8,7 @@ import { DagtradeError } from "../errors/mod.ts";
 import { Dag, type DagOptions } from "./dag.ts";
 import { dagEndpoints } from "./dag_endpoints.ts";
 import type { Config } from "../config/mod.ts";
+import type { TimeInterval } from "./frame_source_node.ts";
 
 /** The result-frame columns a builder's DAG produces, by role. */
 export interface DagColumnNames {
@@ -40,6 +41,11 @@ export interface DagBuilder {
   lookbackBars(config: Config): number;
   /** The names of the price / volatility / prediction columns in the result frame. */
   columnNames(config: Config): DagColumnNames;
+  /**
+   * The `(start, end]` window of bar ends a model with fitted state is fitted on, once, before
+   * it predicts (see `buildFittedDag`); `undefined` for models with nothing to fit.
+   */
+  fitInterval(config: Config): TimeInterval | undefined;
 }
 
 /**
@@ -58,6 +64,11 @@ export abstract class DagBuilderBase implements DagBuilder {
   abstract lookbackBars(config: Config): number;
   /** Result-frame column names by role. */
   abstract columnNames(config: Config): DagColumnNames;
+
+  /** No fit window by default (stateless models). */
+  fitInterval(_config: Config): TimeInterval | undefined {
+    return undefined;
+  }
 
   /** Adds and connects the nodes of the model to `dag`, reading (and marking) `config`. */
   protected abstract addNodes(dag: Dag, config: Config): void;

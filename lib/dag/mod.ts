@@ -44,3 +44,12 @@ export {
   type RunBarsOptions,
 } from "./incremental_runner.ts";
 export * from "./nodes/mod.ts";
+export { buildFittedDag, type BuildFittedDagOptions } from "./build_fitted_dag.ts";
+export {
+  type CausalityCheckOptions,
+  type CausalityDifference,
+  type CausalityReport,
+  checkCausality,
+  formatCausalityReport,
+} from "./causality_check.ts";
+export * from "./builders/mod.ts";

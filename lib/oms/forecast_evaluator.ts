@@ -381,23 +381,20 @@ function _forecastArrays(
 ): _Forecasts {
   const where = "Cannot evaluate forecasts";
   const required = ["timestamp", "asset_id", options.priceCol, options.predictionCol];
-  if (style !== "signal") required.push(options.volatilityCol);
-  _requireColumns(forecasts, required, where, "forecasts");
   const hasVol = forecasts.columns.includes(options.volatilityCol);
-  const ts = _epochMs(forecasts, where, "forecasts");
-  const ids = _floats(forecasts, "asset_id", where);
-  const pred = _floats(forecasts, options.predictionCol, where);
-  const vol = hasVol ? _floats(forecasts, options.volatilityCol, where) : null;
-  const price = _floats(forecasts, options.priceCol, where);
+  if (style !== "signal" || hasVol) required.push(options.volatilityCol);
+  const [ts, ids, price, pred, vol] = _columns(forecasts, required, where, "forecasts") as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array | undefined,
+  ];
   const n = ts.length;
-  const assetSet = new Set<number>();
   let nT = 0;
   for (let i = 0; i < n; i++) {
     const t = ts[i] as number;
     const id = ids[i] as number;
-    if (!Number.isFinite(t) || !Number.isFinite(id)) {
-      throw new DataError(`${where}: row ${i}: null timestamp or asset_id; drop such rows first`);
-    }
     if (i > 0) {
       const tp = ts[i - 1] as number;
       if (t < tp || (t === tp && id <= (ids[i - 1] as number))) {
@@ -408,23 +405,31 @@ function _forecastArrays(
       }
     }
     if (i === 0 || t !== ts[i - 1]) nT++;
-    assetSet.add(id);
   }
-  const assets = Float64Array.from([...assetSet].sort((a, b) => a - b));
-  const column = new Map<number, number>();
-  assets.forEach((id, a) => column.set(id, a));
+  const assets = _uniqueSorted(forecasts, where);
   const nA = assets.length;
   const grid = new Float64Array(nT);
+  if (n === nT * nA) {
+    // Already dense (every timestamp has every asset, in order): the columns are the arrays.
+    for (let k = 0; k < nT; k++) grid[k] = ts[k * nA] as number;
+    const volatilities = vol ?? new Float64Array(n).fill(NaN);
+    return { grid, assets, predictions: pred, volatilities, prices: price };
+  }
   const predictions = new Float64Array(nT * nA).fill(NaN);
   const volatilities = new Float64Array(nT * nA).fill(NaN);
   const prices = new Float64Array(nT * nA).fill(NaN);
   let k = -1;
+  let a = 0;
   for (let i = 0; i < n; i++) {
     const t = ts[i] as number;
-    if (i === 0 || t !== ts[i - 1]) grid[++k] = t;
-    const cell = k * nA + (column.get(ids[i] as number) as number);
+    if (i === 0 || t !== ts[i - 1]) {
+      grid[++k] = t;
+      a = 0;
+    }
+    a = _seek(assets, ids[i] as number, a);
+    const cell = k * nA + a;
     predictions[cell] = pred[i] as number;
-    if (vol !== null) volatilities[cell] = vol[i] as number;
+    if (vol !== undefined) volatilities[cell] = vol[i] as number;
     prices[cell] = price[i] as number;
   }
   return { grid, assets, predictions, volatilities, prices };
@@ -438,34 +443,35 @@ function _marketArrays(
   fill: FillConvention,
 ): { marks: Float64Array; fills: Float64Array } {
   const where = "Cannot evaluate forecasts against the bars";
-  _requireColumns(
-    bars,
-    ["timestamp", "asset_id", "open", "high", "low", "close", "volume"],
-    where,
-    "bars",
-  );
-  const ts = _epochMs(bars, where, "bars");
-  const ids = _floats(bars, "asset_id", where);
-  const cols = {
-    open: _floats(bars, "open", where),
-    high: _floats(bars, "high", where),
-    low: _floats(bars, "low", where),
-    close: _floats(bars, "close", where),
-    volume: _floats(bars, "volume", where),
-  };
+  const names = ["timestamp", "asset_id", "open", "high", "low", "close", "volume"];
+  const [ts, ids, open, high, low, close, volume] = _columns(bars, names, where, "bars") as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   const nA = assets.length;
   const nT = grid.length;
-  const column = new Map<number, number>();
-  assets.forEach((id, a) => column.set(id, a));
-  // Bucket the bars by asset (a stable counting sort keeps each asset's time order).
+  // Bucket the bars by asset (a stable counting sort keeps each asset's time order). Bars are
+  // sorted by (timestamp, asset_id), so the asset lookup walks forward within a timestamp.
   const counts = new Int32Array(nA + 1);
   const which = new Int32Array(ts.length);
+  let a = 0;
   for (let i = 0; i < ts.length; i++) {
-    const a = column.get(ids[i] as number);
-    which[i] = a === undefined ? -1 : a;
-    if (a !== undefined) counts[a + 1] = (counts[a + 1] as number) + 1;
+    const id = ids[i] as number;
+    if (i === 0 || id < (ids[i - 1] as number)) a = 0;
+    while (a < nA && (assets[a] as number) < id) a++;
+    if (a < nA && assets[a] === id) {
+      which[i] = a;
+      counts[a + 1] = (counts[a + 1] as number) + 1;
+    } else {
+      which[i] = -1;
+    }
   }
-  for (let a = 0; a < nA; a++) counts[a + 1] = (counts[a + 1] as number) + (counts[a] as number);
+  for (let j = 0; j < nA; j++) counts[j + 1] = (counts[j + 1] as number) + (counts[j] as number);
   const total = counts[nA] as number;
   const sorted = {
     timestamp: new Float64Array(total),
@@ -477,28 +483,28 @@ function _marketArrays(
   };
   const cursor = counts.slice(0, nA);
   for (let i = 0; i < ts.length; i++) {
-    const a = which[i] as number;
-    if (a < 0) continue;
-    const j = cursor[a] as number;
-    cursor[a] = j + 1;
+    const col = which[i] as number;
+    if (col < 0) continue;
+    const j = cursor[col] as number;
+    cursor[col] = j + 1;
     sorted.timestamp[j] = ts[i] as number;
-    sorted.open[j] = cols.open[i] as number;
-    sorted.high[j] = cols.high[i] as number;
-    sorted.low[j] = cols.low[i] as number;
-    sorted.close[j] = cols.close[i] as number;
-    sorted.volume[j] = cols.volume[i] as number;
+    sorted.open[j] = open[i] as number;
+    sorted.high[j] = high[i] as number;
+    sorted.low[j] = low[i] as number;
+    sorted.close[j] = close[i] as number;
+    sorted.volume[j] = volume[i] as number;
   }
-  const marks = new Float64Array(nT * nA).fill(NaN);
-  const fills = new Float64Array(nT * nA).fill(NaN);
-  for (let a = 0; a < nA; a++) {
-    const from = counts[a] as number;
-    const to = counts[a + 1] as number;
+  const marks = new Float64Array(nT * nA);
+  const fills = new Float64Array(nT * nA);
+  for (let col = 0; col < nA; col++) {
+    const from = counts[col] as number;
+    const to = counts[col + 1] as number;
     if (to === from) {
       throw new DataError(
-        `${where}: no bars for asset_id ${assets[a]}; load bars for every forecast asset`,
+        `${where}: no bars for asset_id ${assets[col]}; load bars for every forecast asset`,
       );
     }
-    const asset: FillBars & { timestamp: Float64Array; close: Float64Array } = {
+    const asset = {
       timestamp: sorted.timestamp.subarray(from, to),
       open: sorted.open.subarray(from, to),
       high: sorted.high.subarray(from, to),
@@ -506,12 +512,11 @@ function _marketArrays(
       close: sorted.close.subarray(from, to),
       volume: sorted.volume.subarray(from, to),
     };
-    for (let j = 1; j < asset.timestamp.length; j++) {
-      if (!((asset.timestamp[j] as number) > (asset.timestamp[j - 1] as number))) {
+    const times = asset.timestamp;
+    for (let j = 1; j < times.length; j++) {
+      if (!((times[j] as number) > (times[j - 1] as number))) {
         throw new DataError(
-          `${where}: asset_id ${assets[a]} at ${
-            formatTime(asset.timestamp[j] as number)
-          }: bars must be ` +
+          `${where}: asset_id ${assets[col]} at ${formatTime(times[j] as number)}: bars must be ` +
             `sorted by timestamp without duplicates (the bar contract); load them with readBars`,
         );
       }
@@ -521,24 +526,49 @@ function _marketArrays(
     let mark = NaN;
     for (let k = 0; k < nT; k++) {
       const t = grid[k] as number;
-      while (j + 1 < asset.timestamp.length && (asset.timestamp[j + 1] as number) <= t) {
+      while (j + 1 < times.length && (times[j + 1] as number) <= t) {
         j++;
         const c = asset.close[j] as number;
         if (!Number.isNaN(c)) mark = c;
       }
-      marks[k * nA + a] = mark;
-      fills[k * nA + a] = assetFills[k] as number;
+      marks[k * nA + col] = mark;
+      fills[k * nA + col] = assetFills[k] as number;
     }
   }
   return { marks, fills };
 }
 
-function _requireColumns(
+/** The index of `id` in the ascending `assets`, searching forward from `from` (then from 0). */
+function _seek(assets: Float64Array, id: number, from: number): number {
+  let a = from;
+  while (a < assets.length && (assets[a] as number) < id) a++;
+  if (assets[a] === id) return a;
+  a = 0;
+  while ((assets[a] as number) !== id) a++;
+  return a;
+}
+
+/** The distinct asset ids of `df`, ascending. */
+function _uniqueSorted(df: pl.DataFrame, where: string): Float64Array {
+  try {
+    const unique = df.getColumn("asset_id").unique().cast(pl.Float64)
+      .toTypedArray() as Float64Array;
+    return Float64Array.from(unique).sort();
+  } catch (error) {
+    throw new DataError(`${where}: cannot read the forecasts column 'asset_id'`, { cause: error });
+  }
+}
+
+/**
+ * Columns of `df` as Float64Arrays (nulls → NaN), `timestamp` (any Datetime unit) as epoch ms:
+ * one Polars select. Throws `DataError` naming a missing or non-numeric column, or null keys.
+ */
+function _columns(
   df: pl.DataFrame,
   names: readonly string[],
   where: string,
   what: string,
-): void {
+): Float64Array[] {
   const present = new Set(df.columns);
   const missing = names.filter((name) => !present.has(name));
   if (missing.length > 0) {
@@ -547,23 +577,6 @@ function _requireColumns(
         `(columns: ${df.columns.join(", ")}); pass the right column names`,
     );
   }
-}
-
-/** A numeric column as Float64 with nulls as NaN; throws `DataError` when not numeric. */
-function _floats(df: pl.DataFrame, name: string, where: string): Float64Array {
-  try {
-    return df.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(NaN))).getColumn(name)
-      .toTypedArray() as Float64Array;
-  } catch (error) {
-    throw new DataError(
-      `${where}: column '${name}' (${String(df.getColumn(name).dtype)}) is not numeric`,
-      { cause: error },
-    );
-  }
-}
-
-/** The `timestamp` column (any Datetime unit) as epoch ms; throws `DataError`. */
-function _epochMs(df: pl.DataFrame, where: string, what: string): Float64Array {
   const dtype = df.getColumn("timestamp").dtype;
   if (dtype.variant !== "Datetime") {
     throw new DataError(
@@ -571,21 +584,30 @@ function _epochMs(df: pl.DataFrame, where: string, what: string): Float64Array {
     );
   }
   const zone = (dtype.inner as unknown[])[1];
-  const target = pl.Datetime("ms", typeof zone === "string" ? zone : undefined);
+  const ms = pl.Datetime("ms", typeof zone === "string" ? zone : undefined);
+  const keys = new Set(["timestamp", "asset_id"]);
+  let selected: pl.DataFrame;
   try {
-    const column = df.select(pl.col("timestamp").cast(target).cast(pl.Float64)).getColumn(
-      "timestamp",
+    selected = df.select(
+      ...names.map((name, i) => {
+        const column = name === "timestamp" ? pl.col(name).cast(ms) : pl.col(name);
+        const floats = column.cast(pl.Float64);
+        return (keys.has(name) ? floats : floats.fillNull(pl.lit(NaN))).alias(`c${i}`);
+      }),
     );
-    if (column.nullCount() > 0) {
-      throw new DataError(
-        `${where}: the ${what} column 'timestamp' has nulls; drop such rows first`,
-      );
+  } catch (error) {
+    const types = names.map((name) => `${name}: ${String(df.getColumn(name).dtype)}`).join(", ");
+    throw new DataError(`${where}: the ${what} columns are not all numeric (${types})`, {
+      cause: error,
+    });
+  }
+  return names.map((name, i) => {
+    const column = selected.getColumn(`c${i}`);
+    if (keys.has(name) && column.nullCount() > 0) {
+      throw new DataError(`${where}: the ${what} column '${name}' has nulls; drop such rows first`);
     }
     return column.toTypedArray() as Float64Array;
-  } catch (error) {
-    if (error instanceof DataError) throw error;
-    throw new DataError(`${where}: cannot read the ${what} column 'timestamp'`, { cause: error });
-  }
+  });
 }
 
 /** Builds the two result frames. */

@@ -90,7 +90,7 @@ export class PortfolioAccounting {
   readonly holdingsNotional: Float64Array;
   /** PnL of the last `markToMarket`, per asset. */
   readonly pnl: Float64Array;
-  #traded = false;
+  #traded = 0; // 1 when a trade was recorded since beginBar (a number: no write barrier)
 
   /** Creates an empty book of `numAssets` assets holding `options.initialCash`. */
   constructor(numAssets: number, options: PortfolioAccountingOptions = {}) {
@@ -116,13 +116,13 @@ export class PortfolioAccounting {
 
   /** Starts a bar: clears the per-bar trades and fees. */
   beginBar(): void {
-    if (!this.#traded) return;
+    if (this.#traded === 0) return;
     for (let i = 0; i < this.numAssets; i++) {
       this.tradeShares[i] = 0;
       this.tradeNotional[i] = 0;
       this.fees[i] = 0;
     }
-    this.#traded = false;
+    this.#traded = 0;
   }
 
   /**
@@ -137,7 +137,7 @@ export class PortfolioAccounting {
       );
     }
     if (shares === 0) return 0;
-    this.#traded = true;
+    this.#traded = 1;
     const notional = shares * price;
     const fee = Math.abs(notional) * feeBps / 1e4;
     this.holdings[asset] = (this.holdings[asset] as number) + shares;
@@ -170,24 +170,32 @@ export class PortfolioAccounting {
     const m = options.out ?? _emptyMetrics();
     const offset = options.offset ?? 0;
     const ledger = options.ledger;
+    const n = this.numAssets;
+    const holdings = this.holdings;
+    const marks = this.marks;
+    const tradeShares = this.tradeShares;
+    const tradeNotional = this.tradeNotional;
+    const feesPaid = this.fees;
+    const values = this.holdingsNotional;
+    const pnls = this.pnl;
     let pnl = 0, gross = 0, net = 0, gmv = 0, nmv = 0, fees = 0, numTrades = 0;
-    for (let i = 0; i < this.numAssets; i++) {
+    for (let i = 0; i < n; i++) {
       const c = closes[offset + i] as number;
-      if (!Number.isNaN(c)) this.marks[i] = c;
-      const h = this.holdings[i] as number;
-      const value = h === 0 ? 0 : h * (this.marks[i] as number);
-      const tradedShares = this.tradeShares[i] as number;
-      const traded = this.tradeNotional[i] as number;
-      const fee = this.fees[i] as number;
-      const assetPnl = value - (this.holdingsNotional[i] as number) - traded - fee;
-      this.holdingsNotional[i] = value;
-      this.pnl[i] = assetPnl;
+      if (c === c) marks[i] = c; // not NaN
+      const h = holdings[i] as number;
+      const value = h === 0 ? 0 : h * (marks[i] as number);
+      const traded = tradeNotional[i] as number;
+      const fee = feesPaid[i] as number;
+      const assetPnl = value - (values[i] as number) - traded - fee;
+      values[i] = value;
+      pnls[i] = assetPnl;
       pnl += assetPnl;
       gross += Math.abs(traded);
       net += traded;
       gmv += Math.abs(value);
       nmv += value;
       fees += fee;
+      const tradedShares = tradeShares[i] as number;
       if (tradedShares !== 0) numTrades++;
       if (ledger !== undefined) {
         const j = offset + i;

@@ -105,6 +105,8 @@ export interface TargetPositionsOptions {
 const _LONGITUDINAL_VOL_FLOOR = 1e-4;
 const _CROSS_SECTIONAL_VOL_FLOOR = 1e-5;
 const _MAX_FEE_ITERATIONS = 50;
+/** Scratch for the cross-sectional ordering (no state survives a call). */
+let _order = new Int32Array(64);
 
 /**
  * Computes one bar's target notionals and shares (see the module documentation for styles,
@@ -178,30 +180,44 @@ function _weights(bar: TargetPositionsBar, options: TargetPositionsOptions, w: F
       return;
     }
     case "cross_sectional": {
-      const valid: number[] = [];
+      if (_order.length < n) _order = new Int32Array(Math.max(n, 2 * _order.length));
+      const order = _order;
+      let m = 0;
       for (let i = 0; i < n; i++) {
         w[i] = 0;
-        if (Number.isFinite(p[i] as number) && !Number.isNaN(vol[i] as number)) valid.push(i);
+        const x = p[i] as number;
+        if (!Number.isFinite(x) || Number.isNaN(vol[i] as number)) continue;
+        // Insertion sort by (prediction, index): the cross-sections are small.
+        let j = m++;
+        while (j > 0 && (p[order[j - 1] as number] as number) > x) {
+          order[j] = order[j - 1] as number;
+          j--;
+        }
+        order[j] = i;
       }
-      const m = valid.length;
       if (m === 0) return;
-      valid.sort((a, b) => (p[a] as number) - (p[b] as number) || a - b);
       let gross = 0;
       for (let start = 0; start < m;) {
         let stop = start + 1;
-        while (stop < m && p[valid[stop] as number] === p[valid[start] as number]) stop++;
+        const x = p[order[start] as number];
+        while (stop < m && p[order[stop] as number] === x) stop++;
         // Average 1-based rank of the tie group: (start + 1 + stop) / 2; sign of r − (m + 1)/2.
         const sign = Math.sign(start + stop - m);
         for (let k = start; k < stop; k++) {
-          const i = valid[k] as number;
+          const i = order[k] as number;
           const v = Math.max(vol[i] as number, _CROSS_SECTIONAL_VOL_FLOOR);
-          const x = sign / (v * v);
-          w[i] = x;
-          gross += Math.abs(x);
+          const y = sign / (v * v);
+          w[i] = y;
+          gross += Math.abs(y);
         }
         start = stop;
       }
-      if (gross > 0) { for (const i of valid) w[i] = (w[i] as number) / gross; }
+      if (gross > 0) {
+        for (let k = 0; k < m; k++) {
+          const i = order[k] as number;
+          w[i] = (w[i] as number) / gross;
+        }
+      }
       return;
     }
   }
