@@ -56,7 +56,9 @@ export async function main(args: readonly string[], io: CommandIo): Promise<numb
     const command = COMMANDS.find((c) => c.spec.name === name);
     if (command === undefined) {
       const known = COMMANDS.map((c) => c.spec.name).join(", ");
-      throw new UsageError(`Unknown command '${name}'; known commands: ${known}. See 'dagtrade --help'`);
+      throw new UsageError(
+        `Unknown command '${name}'; known commands: ${known}. See 'dagtrade --help'`,
+      );
     }
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(renderHelp(command.spec));

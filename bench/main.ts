@@ -5,16 +5,24 @@
  */
 import { type BenchFigure, sharedDataDir } from "./_bench.ts";
 import { benchMarketData } from "./market_data_bench.ts";
+import { benchDag } from "./dag_bench.ts";
 
 const dataDir = sharedDataDir();
 const figures: BenchFigure[] = [];
-console.log(`dagtrade benchmarks — ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`);
+console.log(
+  `dagtrade benchmarks — ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`,
+);
 if (dataDir === undefined) {
-  console.log("shared data not found (../shared/data/binance_spot_5m or $DAGTRADE_SHARED_DATA): nothing to run");
+  console.log(
+    "shared data not found (../shared/data/binance_spot_5m or $DAGTRADE_SHARED_DATA): nothing to run",
+  );
 } else {
   figures.push(...await benchMarketData(dataDir));
+  figures.push(...await benchDag(dataDir));
 }
 const w = Math.max(...figures.map((f) => f.name.length), 10);
 for (const f of figures) {
-  console.log(`${f.name.padEnd(w)}  ${String(f.value).padStart(14)} ${f.unit.padEnd(8)} ${f.note ?? ""}`);
+  console.log(
+    `${f.name.padEnd(w)}  ${String(f.value).padStart(14)} ${f.unit.padEnd(8)} ${f.note ?? ""}`,
+  );
 }

@@ -34,7 +34,8 @@ const spec: CommandSpec = {
       name: "source",
       type: "string",
       valueName: "<kind:path>",
-      description: "Where the bars come from: freqtrade:<dir> (freqtrade's user_data/data/<exchange>)",
+      description:
+        "Where the bars come from: freqtrade:<dir> (freqtrade's user_data/data/<exchange>)",
     },
     {
       name: "dst",
@@ -42,11 +43,37 @@ const spec: CommandSpec = {
       valueName: "<path>",
       description: "Snapshot file (.parquet, .csv, .csv.gz) or store directory",
     },
-    { name: "symbols", type: "string", valueName: "<list>", description: "Comma-separated pairs, e.g. BTC/USDT,ETH/USDT (all found)" },
-    { name: "start", type: "string", valueName: "<time>", description: "Keep bars ending after this UTC time (no bound)" },
-    { name: "end", type: "string", valueName: "<time>", description: "Keep bars ending at or before this UTC time (no bound)" },
-    { name: "timeframe", type: "string", valueName: "<tf>", description: "Bar period to import, e.g. 5m (the only one found)" },
-    { name: "exchange", type: "string", valueName: "<id>", default: "binance", description: "Exchange id of the full symbols" },
+    {
+      name: "symbols",
+      type: "string",
+      valueName: "<list>",
+      description: "Comma-separated pairs, e.g. BTC/USDT,ETH/USDT (all found)",
+    },
+    {
+      name: "start",
+      type: "string",
+      valueName: "<time>",
+      description: "Keep bars ending after this UTC time (no bound)",
+    },
+    {
+      name: "end",
+      type: "string",
+      valueName: "<time>",
+      description: "Keep bars ending at or before this UTC time (no bound)",
+    },
+    {
+      name: "timeframe",
+      type: "string",
+      valueName: "<tf>",
+      description: "Bar period to import, e.g. 5m (the only one found)",
+    },
+    {
+      name: "exchange",
+      type: "string",
+      valueName: "<id>",
+      default: "binance",
+      description: "Exchange id of the full symbols",
+    },
     {
       name: "knowledge-delay",
       type: "string",
@@ -107,7 +134,11 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
   }
   const summary = summarizeBars(imported.bars, { barMs: parseTimeframe(imported.timeframe) });
   for (const g of summary.gaps) {
-    io.stderr(`warning: gap ${g.fullSymbol}: ${formatTime(g.from)} .. ${formatTime(g.to)} (${g.missingBars} bars)\n`);
+    io.stderr(
+      `warning: gap ${g.fullSymbol}: ${formatTime(g.from)} .. ${
+        formatTime(g.to)
+      } (${g.missingBars} bars)\n`,
+    );
   }
   if (parsed.flag("json")) io.stdout(JSON.stringify(summaryToJson(dst, summary), null, 2) + "\n");
   else if (!parsed.flag("quiet")) io.stdout(`wrote ${dst}\n` + formatSummary(dst, summary));

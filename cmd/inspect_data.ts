@@ -20,10 +20,30 @@ const spec: CommandSpec = {
     "directory), validates them against the bar contract, and prints pairs, range, rows, gaps and the " +
     "knowledge delay. A malformed file is refused with the file, row and rule (exit 2).",
   options: [
-    { name: "data", type: "string", valueName: "<path>", description: "Snapshot file or store directory" },
-    { name: "symbols", type: "string", valueName: "<list>", description: "Comma-separated pairs to keep (all)" },
-    { name: "start", type: "string", valueName: "<time>", description: "Keep bars ending after this UTC time" },
-    { name: "end", type: "string", valueName: "<time>", description: "Keep bars ending at or before this UTC time" },
+    {
+      name: "data",
+      type: "string",
+      valueName: "<path>",
+      description: "Snapshot file or store directory",
+    },
+    {
+      name: "symbols",
+      type: "string",
+      valueName: "<list>",
+      description: "Comma-separated pairs to keep (all)",
+    },
+    {
+      name: "start",
+      type: "string",
+      valueName: "<time>",
+      description: "Keep bars ending after this UTC time",
+    },
+    {
+      name: "end",
+      type: "string",
+      valueName: "<time>",
+      description: "Keep bars ending at or before this UTC time",
+    },
     { name: "json", type: "boolean", description: "Print the summary as JSON" },
   ],
   examples: [
@@ -50,11 +70,17 @@ export function formatSummary(path: string, summary: BarsSummary): string {
     `rows:            ${summary.rows}`,
     `pairs:           ${summary.assets.length}`,
     `knowledge delay: ${delay}`,
-    `gaps:            ${summary.gaps.length} (${summary.gaps.reduce((s, g) => s + g.missingBars, 0)} missing bars)`,
+    `gaps:            ${summary.gaps.length} (${
+      summary.gaps.reduce((s, g) => s + g.missingBars, 0)
+    } missing bars)`,
     "",
   ];
   const w = Math.max(11, ...summary.assets.map((a) => a.fullSymbol.length)) + 2;
-  lines.push(`${"full_symbol".padEnd(w)}${"asset_id".padEnd(12)}${"rows".padStart(8)}  first bar end      last bar end       missing`);
+  lines.push(
+    `${"full_symbol".padEnd(w)}${"asset_id".padEnd(12)}${
+      "rows".padStart(8)
+    }  first bar end      last bar end       missing`,
+  );
   for (const a of summary.assets) {
     lines.push(
       `${a.fullSymbol.padEnd(w)}${String(a.assetId).padEnd(12)}${String(a.rows).padStart(8)}  ` +
@@ -62,7 +88,9 @@ export function formatSummary(path: string, summary: BarsSummary): string {
     );
   }
   for (const g of summary.gaps.slice(0, 20)) {
-    lines.push(`gap ${g.fullSymbol}: ${formatTime(g.from)} .. ${formatTime(g.to)} (${g.missingBars} bars)`);
+    lines.push(
+      `gap ${g.fullSymbol}: ${formatTime(g.from)} .. ${formatTime(g.to)} (${g.missingBars} bars)`,
+    );
   }
   if (summary.gaps.length > 20) lines.push(`... and ${summary.gaps.length - 20} more gaps`);
   return lines.join("\n") + "\n";

@@ -47,18 +47,31 @@ export const COMMON_OPTIONS: OptionSpec[] = [
 
 /** Renders `dagtrade <cmd> --help`. */
 export function renderHelp(spec: CommandSpec): string {
-  const lines = [`dagtrade ${spec.name} — ${spec.summary}`, "", `Usage: dagtrade ${spec.name} ${spec.usage}`];
+  const lines = [
+    `dagtrade ${spec.name} — ${spec.summary}`,
+    "",
+    `Usage: dagtrade ${spec.name} ${spec.usage}`,
+  ];
   if (spec.description) lines.push("", spec.description);
   lines.push("", "Options:");
   const all = [...spec.options, ...COMMON_OPTIONS];
-  const heads = all.map((o) => `  --${o.name}${o.type === "string" ? ` ${o.valueName ?? "<value>"}` : ""}`);
+  const heads = all.map((o) =>
+    `  --${o.name}${o.type === "string" ? ` ${o.valueName ?? "<value>"}` : ""}`
+  );
   const width = Math.min(34, Math.max(...heads.map((h) => h.length)) + 2);
   all.forEach((o, i) => {
     const head = heads[i] as string;
-    const extra = [o.multiple ? "repeatable" : "", o.default !== undefined ? `default: ${o.default}` : ""]
+    const extra = [
+      o.multiple ? "repeatable" : "",
+      o.default !== undefined ? `default: ${o.default}` : "",
+    ]
       .filter((s) => s !== "").join("; ");
     const text = extra ? `${o.description} (${extra})` : o.description;
-    lines.push(head.length + 1 > width ? `${head}\n${" ".repeat(width)}${text}` : `${head.padEnd(width)}${text}`);
+    lines.push(
+      head.length + 1 > width
+        ? `${head}\n${" ".repeat(width)}${text}`
+        : `${head.padEnd(width)}${text}`,
+    );
   });
   if (spec.examples.length > 0) {
     lines.push("", "Examples:");
@@ -104,7 +117,9 @@ export class ParsedArgs {
   /** A string option that must be given. */
   required(name: string): string {
     const v = this.string(name);
-    if (v === undefined || v === "") throw new UsageError(`Missing required option --${name}; see --help`);
+    if (v === undefined || v === "") {
+      throw new UsageError(`Missing required option --${name}; see --help`);
+    }
     return v;
   }
 
@@ -128,7 +143,8 @@ export class ParsedArgs {
     const v = this.string(name);
     if (v === undefined) return undefined;
     const n = Number(v);
-    const bad = v.trim() === "" || !Number.isFinite(n) || (options.integer === true && !Number.isInteger(n)) ||
+    const bad = v.trim() === "" || !Number.isFinite(n) ||
+      (options.integer === true && !Number.isInteger(n)) ||
       (options.min !== undefined && n < options.min);
     if (bad) {
       const what = options.integer ? "an integer" : "a number";
@@ -149,7 +165,9 @@ export class ParsedArgs {
     const v = this.string(name);
     if (v === undefined) return undefined;
     if (!(choices as readonly string[]).includes(v)) {
-      throw new UsageError(`Invalid value for --${name}: '${v}' (expected one of: ${choices.join(", ")})`);
+      throw new UsageError(
+        `Invalid value for --${name}: '${v}' (expected one of: ${choices.join(", ")})`,
+      );
     }
     return v as T;
   }
@@ -163,20 +181,27 @@ export function parseCommandArgs(
 ): ParsedArgs {
   const all = [...spec.options, ...COMMON_OPTIONS];
   const config: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
-  for (const o of all) config[o.name] = o.multiple ? { type: o.type, multiple: true } : { type: o.type };
+  for (const o of all) {
+    config[o.name] = o.multiple ? { type: o.type, multiple: true } : { type: o.type };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...args], options: config, strict: true, allowPositionals: true });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`dagtrade ${spec.name}: ${_cleanParseError(message)}; see 'dagtrade ${spec.name} --help'`, {
-      cause: error,
-    });
+    throw new UsageError(
+      `dagtrade ${spec.name}: ${_cleanParseError(message)}; see 'dagtrade ${spec.name} --help'`,
+      {
+        cause: error,
+      },
+    );
   }
   const max = options.maxPositionals ?? 0;
   if (parsed.positionals.length > max) {
     throw new UsageError(
-      `dagtrade ${spec.name}: unexpected argument '${parsed.positionals[max]}'; see 'dagtrade ${spec.name} --help'`,
+      `dagtrade ${spec.name}: unexpected argument '${
+        parsed.positionals[max]
+      }'; see 'dagtrade ${spec.name} --help'`,
     );
   }
   return new ParsedArgs(all, parsed.values as Record<string, _RawValue>, parsed.positionals);

@@ -25,7 +25,11 @@ async function dagtrade(title: string, args: string[]): Promise<void> {
 }
 
 const snapshot = "fixtures/market_data/binance_spot_5m.parquet";
-await dagtrade("load, validate and summarize the bundled snapshot", ["inspect-data", "--data", snapshot]);
+await dagtrade("load, validate and summarize the bundled snapshot", [
+  "inspect-data",
+  "--data",
+  snapshot,
+]);
 await dagtrade("import a freqtrade data directory into a snapshot", [
   "dump-market-data",
   "--source",

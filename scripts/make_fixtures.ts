@@ -17,17 +17,36 @@ import { importFreqtradeDir, writeSnapshot } from "../lib/sim/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { src: { type: "string", default: new URL("../../shared/data/binance_spot_5m", import.meta.url).pathname } },
+  options: {
+    src: {
+      type: "string",
+      default: new URL("../../shared/data/binance_spot_5m", import.meta.url).pathname,
+    },
+  },
 });
 const src = values.src as string;
 const root = new URL("../fixtures/", import.meta.url).pathname;
 
-const SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "BNB/USDT", "DOGE/USDT", "ADA/USDT", "LTC/USDT"];
+const SYMBOLS = [
+  "BTC/USDT",
+  "ETH/USDT",
+  "SOL/USDT",
+  "XRP/USDT",
+  "BNB/USDT",
+  "DOGE/USDT",
+  "ADA/USDT",
+  "LTC/USDT",
+];
 const START = Date.UTC(2025, 0, 6);
 const END = Date.UTC(2025, 1, 17);
 const DELAY_MS = 10_000;
 
-const imported = await importFreqtradeDir(src, { symbols: SYMBOLS, start: START, end: END, knowledgeDelayMs: DELAY_MS });
+const imported = await importFreqtradeDir(src, {
+  symbols: SYMBOLS,
+  start: START,
+  end: END,
+  knowledgeDelayMs: DELAY_MS,
+});
 const snapshot = join(root, "market_data", "binance_spot_5m.parquet");
 await writeSnapshot(imported.bars, snapshot, {
   createdAt: END,
@@ -43,7 +62,12 @@ const ftDir = join(root, "freqtrade", "binance");
 await Deno.mkdir(ftDir, { recursive: true });
 const ftStart = START;
 const ftEnd = START + 3 * 86_400_000;
-for (const [pair, format] of [["BTC_USDT", "feather"], ["ETH_USDT", "feather"], ["SOL_USDT", "json"]] as const) {
+for (
+  const [pair, format] of [["BTC_USDT", "feather"], ["ETH_USDT", "feather"], [
+    "SOL_USDT",
+    "json",
+  ]] as const
+) {
   const df = pl.readIPC(Buffer.from(await Deno.readFile(join(src, `${pair}-5m.feather`))));
   const cut = df.filter(
     pl.col("date").cast(pl.Datetime("ms", "UTC")).cast(pl.Float64).gtEq(ftStart)
@@ -53,8 +77,11 @@ for (const [pair, format] of [["BTC_USDT", "feather"], ["ETH_USDT", "feather"], 
   if (format === "feather") {
     cut.writeIPC(path, { compression: "lz4" });
   } else {
-    const t = cut.getColumn("date").cast(pl.Datetime("ms", "UTC")).cast(pl.Float64).toTypedArray() as Float64Array;
-    const cols = ["open", "high", "low", "close", "volume"].map((c) => cut.getColumn(c).toTypedArray() as Float64Array);
+    const t = cut.getColumn("date").cast(pl.Datetime("ms", "UTC")).cast(pl.Float64)
+      .toTypedArray() as Float64Array;
+    const cols = ["open", "high", "low", "close", "volume"].map((c) =>
+      cut.getColumn(c).toTypedArray() as Float64Array
+    );
     const rows = Array.from(t, (ms, i) => [ms, ...cols.map((c) => c[i] as number)]);
     await Deno.writeTextFile(path, JSON.stringify(rows));
   }

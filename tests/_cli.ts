@@ -4,7 +4,12 @@ import { join } from "node:path";
 /** Repository root. */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
 /** The bundled fixture snapshot. */
-export const FIXTURE_SNAPSHOT: string = join(ROOT, "fixtures", "market_data", "binance_spot_5m.parquet");
+export const FIXTURE_SNAPSHOT: string = join(
+  ROOT,
+  "fixtures",
+  "market_data",
+  "binance_spot_5m.parquet",
+);
 /** The bundled freqtrade data directory. */
 export const FIXTURE_FREQTRADE: string = join(ROOT, "fixtures", "freqtrade", "binance");
 
@@ -19,7 +24,10 @@ export interface CliResult {
 }
 
 /** Runs `dagtrade <args>` in a subprocess and collects its output. */
-export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(ROOT, "main.ts"), ...args],
     cwd: options.cwd ?? ROOT,

@@ -6,7 +6,9 @@ import denoJson from "../deno.json" with { type: "json" };
 Deno.test("dagtrade --help lists every registered command", async () => {
   const r = await runCli(["--help"]);
   assert.equal(r.code, 0);
-  for (const name of ["dump-market-data", "inspect-data"]) assert.match(r.stdout, new RegExp(`\\n  ${name} `));
+  for (const name of ["dump-market-data", "inspect-data"]) {
+    assert.match(r.stdout, new RegExp(`\\n  ${name} `));
+  }
   assert.match(r.stdout, /Exit codes/);
 });
 
@@ -40,7 +42,14 @@ Deno.test("inspect-data summarizes the fixture snapshot (text and --json)", asyn
   const text = await runCli(["inspect-data", "--data", FIXTURE_SNAPSHOT]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /binance::BTC_USDT\s+1467591036\s+12096/);
-  const json = await runCli(["inspect-data", "--data", FIXTURE_SNAPSHOT, "--symbols", "BTC/USDT,ETH/USDT", "--json"]);
+  const json = await runCli([
+    "inspect-data",
+    "--data",
+    FIXTURE_SNAPSHOT,
+    "--symbols",
+    "BTC/USDT,ETH/USDT",
+    "--json",
+  ]);
   assert.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout);
   assert.equal(parsed.timeframe, "5m");
@@ -98,7 +107,14 @@ Deno.test("dump-market-data imports a freqtrade directory into a snapshot and a 
   assert.equal(meta.rows, 288);
   assert.equal(meta.knowledge_delay_ms, 10_000);
   const store = join(dir, "store");
-  const s = await runCli(["dump-market-data", "--source", `freqtrade:${FIXTURE_FREQTRADE}`, "--dst", store, "--quiet"]);
+  const s = await runCli([
+    "dump-market-data",
+    "--source",
+    `freqtrade:${FIXTURE_FREQTRADE}`,
+    "--dst",
+    store,
+    "--quiet",
+  ]);
   assert.equal(s.code, 0, s.stderr);
   assert.equal(s.stdout, "");
   const back = await runCli(["inspect-data", "--data", store, "--json"]);
@@ -121,10 +137,24 @@ Deno.test("dump-market-data with end before start or an unknown source exits 2",
   ]);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /--end .* is not after --start/);
-  const b = await runCli(["dump-market-data", "--source", "kraken:foo", "--dst", join(dir, "x.parquet")]);
+  const b = await runCli([
+    "dump-market-data",
+    "--source",
+    "kraken:foo",
+    "--dst",
+    join(dir, "x.parquet"),
+  ]);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /Unsupported --source 'kraken:foo'/);
-  const c = await runCli(["dump-market-data", "--source", `freqtrade:${FIXTURE_FREQTRADE}`, "--symbols", "ZZZ/USDT", "--dst", join(dir, "x.parquet")]);
+  const c = await runCli([
+    "dump-market-data",
+    "--source",
+    `freqtrade:${FIXTURE_FREQTRADE}`,
+    "--symbols",
+    "ZZZ/USDT",
+    "--dst",
+    join(dir, "x.parquet"),
+  ]);
   assert.equal(c.code, 2);
   assert.match(c.stderr, /ZZZ/);
   assert.deepEqual([...Deno.readDirSync(dir)], [], "no output left behind");

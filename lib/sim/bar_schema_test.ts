@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { formatTime, formatTimeframe, parseDuration, parseTime, parseTimeframe } from "./bar_schema.ts";
+import {
+  formatTime,
+  formatTimeframe,
+  parseDuration,
+  parseTime,
+  parseTimeframe,
+} from "./bar_schema.ts";
 import { UsageError } from "../errors/mod.ts";
 
 Deno.test("parseTimeframe() reads ccxt and pandas forms", () => {

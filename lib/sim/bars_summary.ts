@@ -44,7 +44,15 @@ export interface BarsSummary {
 export function summarizeBars(bars: pl.DataFrame, options: { barMs?: number } = {}): BarsSummary {
   const barMs = options.barMs ?? inferBarMs(bars);
   if (bars.height === 0) {
-    return { rows: 0, barMs, first: undefined, last: undefined, knowledgeDelayMs: undefined, assets: [], gaps: [] };
+    return {
+      rows: 0,
+      barMs,
+      first: undefined,
+      last: undefined,
+      knowledgeDelayMs: undefined,
+      assets: [],
+      gaps: [],
+    };
   }
   const ts = pl.col("timestamp").cast(pl.Float64);
   const per = bars.lazy().groupBy(["full_symbol", "asset_id"]).agg(
