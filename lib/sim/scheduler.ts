@@ -42,8 +42,16 @@ export interface ScheduledJob {
   cancel(): void;
 }
 
+/** Options of `Scheduler.at`. */
+export interface AtOptions {
+  /** The phase the job runs in at its instant (required). */
+  phase: Phase;
+}
+
 /** Options of `Scheduler.every`. */
 export interface EveryOptions {
+  /** The phase the job runs in at each instant (required). */
+  phase: Phase;
   /** First firing time (the grid origin). Default: the first multiple of the period `>= clock.now()`. */
   start?: number;
   /** Last time the job may fire (inclusive). Default: none (forever). */
@@ -120,17 +128,18 @@ export class Scheduler {
     return this.#heap.peek()?.t;
   }
 
-  /** Registers a one-shot job at time `t` in `phase`. */
-  at(t: number, phase: Phase, fn: JobFn): ScheduledJob {
+  /** Registers a one-shot job at time `t` in `options.phase`. */
+  at(t: number, fn: JobFn, options: AtOptions): ScheduledJob {
     checkTime(t, "Scheduler.at()");
-    return this.#add(t, phase, fn, { period: undefined, end: t, skipMissed: false });
+    return this.#add(t, options.phase, fn, { period: undefined, end: t, skipMissed: false });
   }
 
   /**
    * Registers a periodic job on the grid `start, start + periodMs, …` up to `end` (inclusive),
-   * in `phase`. A periodic job keeps its registration order at every tick.
+   * in `options.phase`. A periodic job keeps its registration order at every tick.
    */
-  every(periodMs: number, phase: Phase, fn: JobFn, options: EveryOptions = {}): ScheduledJob {
+  every(periodMs: number, fn: JobFn, options: EveryOptions): ScheduledJob {
+    const phase = options.phase;
     if (!(Number.isFinite(periodMs) && periodMs > 0)) {
       throw new ClockError(
         `Scheduler.every(): period must be a positive number of ms, got ${periodMs}`,

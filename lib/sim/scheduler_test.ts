@@ -17,14 +17,14 @@ Deno.test("Scheduler.run() orders equal times by phase, then registration", asyn
   const job = (name: string) => (t: number) => {
     log.push(`${name}@${(t - T0) / MIN}`);
   };
-  s.at(T0 + MIN, "fills", job("fills1"));
-  s.at(T0 + MIN, "dag", job("dag1"));
-  s.at(T0 + MIN, "data", job("data1"));
-  s.at(T0 + MIN, "dag", job("dag2"));
-  s.at(T0, "broker", job("broker0"));
-  s.at(T0 + MIN, "forecasts", job("fc1"));
-  s.at(T0 + MIN, "broker", job("broker1"));
-  s.at(T0 + MIN, "data", job("data2"));
+  s.at(T0 + MIN, job("fills1"), { phase: "fills" });
+  s.at(T0 + MIN, job("dag1"), { phase: "dag" });
+  s.at(T0 + MIN, job("data1"), { phase: "data" });
+  s.at(T0 + MIN, job("dag2"), { phase: "dag" });
+  s.at(T0, job("broker0"), { phase: "broker" });
+  s.at(T0 + MIN, job("fc1"), { phase: "forecasts" });
+  s.at(T0 + MIN, job("broker1"), { phase: "broker" });
+  s.at(T0 + MIN, job("data2"), { phase: "data" });
   const result = await clock.run(() => s.run());
   assert.deepEqual(log, [
     "broker0@0",
@@ -38,7 +38,7 @@ Deno.test("Scheduler.run() orders equal times by phase, then registration", asyn
   ]);
   assert.deepEqual(result, { jobsRun: 8, stoppedBy: "empty" });
   assert.deepEqual(PHASES, ["data", "dag", "forecasts", "broker", "fills"]);
-  assert.throws(() => s.at(T0, "nope" as "data", () => {}), ClockError);
+  assert.throws(() => s.at(T0, () => {}, { phase: "nope" as "data" }), ClockError);
 });
 
 Deno.test("Scheduler.every() fires on the grid and stops at until", async () => {
@@ -47,10 +47,10 @@ Deno.test("Scheduler.every() fires on the grid and stops at until", async () => 
   const fired: number[] = [];
   const seen: number[] = [];
   // Default start: the first multiple of the period at or after now.
-  const job = s.every(5 * MIN, "dag", (t) => {
+  const job = s.every(5 * MIN, (t) => {
     fired.push(t);
     seen.push(clock.now());
-  });
+  }, { phase: "dag" });
   assert.equal(job.nextTime, T0 + 5 * MIN);
   const r1 = await clock.run(() => s.run({ until: T0 + 20 * MIN }));
   assert.deepEqual(r1, { jobsRun: 4, stoppedBy: "until" });
@@ -59,9 +59,9 @@ Deno.test("Scheduler.every() fires on the grid and stops at until", async () => 
   assert.equal(clock.now(), T0 + 20 * MIN);
   assert.equal(job.nextTime, T0 + 25 * MIN);
   // A second run continues the grid; `end` bounds a job inclusively.
-  s.every(7 * MIN, "data", (t) => {
+  s.every(7 * MIN, (t) => {
     fired.push(t);
-  }, { start: T0 + 21 * MIN, end: T0 + 35 * MIN });
+  }, { phase: "data", start: T0 + 21 * MIN, end: T0 + 35 * MIN });
   await clock.run(() => s.run({ until: T0 + 30 * MIN }));
   assert.deepEqual(fired.slice(4), [21, 25, 28, 30].map((m) => T0 + m * MIN));
   job.cancel();
@@ -75,19 +75,19 @@ Deno.test("Scheduler jobs can schedule and cancel jobs, also at the current inst
   const clock = new ReplayedClock(T0);
   const s = new Scheduler(clock);
   const log: string[] = [];
-  s.at(T0 + 10, "dag", (t, ctx) => {
+  s.at(T0 + 10, (t, ctx) => {
     log.push(`dag@${t - T0}`);
-    ctx.scheduler.at(t, "data", () => void log.push("data-now")); // earlier phase, same instant
-    ctx.scheduler.at(t, "fills", () => void log.push("fills-now"));
-    ctx.scheduler.at(t + 5, "broker", () => void log.push(`broker@${clock.now() - T0}`));
+    ctx.scheduler.at(t, () => void log.push("data-now"), { phase: "data" }); // earlier phase, same instant
+    ctx.scheduler.at(t, () => void log.push("fills-now"), { phase: "fills" });
+    ctx.scheduler.at(t + 5, () => void log.push(`broker@${clock.now() - T0}`), { phase: "broker" });
     doomed.cancel();
-  });
-  const doomed = s.at(T0 + 12, "data", () => void log.push("doomed"));
-  const ticks = s.every(10, "forecasts", (t, ctx) => {
+  }, { phase: "dag" });
+  const doomed = s.at(T0 + 12, () => void log.push("doomed"), { phase: "data" });
+  const ticks = s.every(10, (t, ctx) => {
     log.push(`tick@${t - T0}`);
     if (t >= T0 + 20) ticks.cancel();
     assert.equal(ctx.phase, "forecasts");
-  }, { start: T0 });
+  }, { phase: "forecasts", start: T0 });
   await clock.run(() => s.run());
   assert.deepEqual(log, [
     "tick@0",
@@ -105,10 +105,10 @@ Deno.test("Scheduler.every() with skipMissed drops ticks a slow job overran", as
     const clock = new ReplayedClock(T0);
     const s = new Scheduler(clock);
     const fired: number[] = [];
-    s.every(10, "dag", async (t, ctx) => {
+    s.every(10, async (t, ctx) => {
       fired.push(t - T0);
       if (t === T0 + 10) await clock.sleepUntil(t + 25, ctx.signal); // overruns 2 ticks
-    }, { start: T0, end: T0 + 60, skipMissed });
+    }, { phase: "dag", start: T0, end: T0 + 60, skipMissed });
     await clock.run(() => s.run());
     assert.deepEqual(fired, skipMissed ? [0, 10, 40, 50, 60] : [0, 10, 20, 30, 40, 50, 60]);
   }
@@ -119,10 +119,10 @@ Deno.test("Scheduler.run() stops after the job in flight on abort", async () => 
   const s = new Scheduler(clock);
   const ctl = new AbortController();
   const log: number[] = [];
-  s.every(MIN, "dag", (t) => {
+  s.every(MIN, (t) => {
     log.push((t - T0) / MIN);
     if (t === T0 + 3 * MIN) ctl.abort(new Error("SIGTERM"));
-  }, { start: T0 });
+  }, { phase: "dag", start: T0 });
   await assert.rejects(
     clock.run(() => s.run({ signal: ctl.signal })),
     (e: unknown) =>
@@ -132,7 +132,7 @@ Deno.test("Scheduler.run() stops after the job in flight on abort", async () => 
   // Aborting while the scheduler sleeps on the clock interrupts the sleep.
   const ctl2 = new AbortController();
   const s2 = new Scheduler(clock);
-  s2.at(T0 + 60 * MIN, "data", () => assert.fail("must not run"));
+  s2.at(T0 + 60 * MIN, () => assert.fail("must not run"), { phase: "data" });
   await assert.rejects(
     clock.run(async () => {
       clock.spawn(async () => {
@@ -153,11 +153,15 @@ Deno.test("Scheduler with other tasks doing file I/O gives the same log every ru
       const clock = new ReplayedClock(T0);
       const s = new Scheduler(clock);
       const log: string[] = [];
-      s.every(5, "dag", async (t) => {
+      s.every(5, async (t) => {
         await Deno.writeTextFile(join(dir, "dag.txt"), "d".repeat(300_000));
         log.push(`dag@${t - T0}/${clock.now() - T0}`);
-      }, { start: T0, end: T0 + 20 });
-      s.every(10, "fills", (t) => void log.push(`fills@${t - T0}`), { start: T0, end: T0 + 20 });
+      }, { phase: "dag", start: T0, end: T0 + 20 });
+      s.every(10, (t) => void log.push(`fills@${t - T0}`), {
+        phase: "fills",
+        start: T0,
+        end: T0 + 20,
+      });
       await clock.run(async () => {
         clock.spawn(async () => {
           for (const dt of [5, 7, 10, 20]) {
@@ -183,7 +187,11 @@ Deno.test("Scheduler runs on a paced ReplayedClock, a RealClock and a StaticCloc
   const paced = new ReplayedClock(T0, { speed: 1000 });
   const ps = new Scheduler(paced);
   const pacedSeen: number[] = [];
-  ps.every(5, "dag", () => void pacedSeen.push(paced.now() - T0), { start: T0, end: T0 + 15 });
+  ps.every(5, () => void pacedSeen.push(paced.now() - T0), {
+    phase: "dag",
+    start: T0,
+    end: T0 + 15,
+  });
   await ps.run();
   assert.deepEqual(pacedSeen, [0, 5, 10, 15]);
 
@@ -191,7 +199,8 @@ Deno.test("Scheduler runs on a paced ReplayedClock, a RealClock and a StaticCloc
   const rs = new Scheduler(real);
   const start = real.now() + 5;
   const realSeen: [number, number][] = [];
-  rs.every(4, "data", (t) => void realSeen.push([t - start, real.now() - t]), {
+  rs.every(4, (t) => void realSeen.push([t - start, real.now() - t]), {
+    phase: "data",
     start,
     end: start + 12,
   });
@@ -202,9 +211,9 @@ Deno.test("Scheduler runs on a paced ReplayedClock, a RealClock and a StaticCloc
   const still = new StaticClock(T0);
   const ss = new Scheduler(still);
   const staticSeen: number[] = [];
-  ss.at(T0 - 5, "data", (t) => void staticSeen.push(t - T0));
-  ss.at(T0, "dag", (t) => void staticSeen.push(t - T0));
-  ss.at(T0 + 5, "dag", (t) => void staticSeen.push(t - T0));
+  ss.at(T0 - 5, (t) => void staticSeen.push(t - T0), { phase: "data" });
+  ss.at(T0, (t) => void staticSeen.push(t - T0), { phase: "dag" });
+  ss.at(T0 + 5, (t) => void staticSeen.push(t - T0), { phase: "dag" });
   await assert.rejects(ss.run(), ClockError);
   assert.deepEqual(staticSeen, [-5, 0]);
   assert.deepEqual(await ss.run({ until: T0 }), { jobsRun: 0, stoppedBy: "until" });
