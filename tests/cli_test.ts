@@ -160,3 +160,39 @@ Deno.test("dump-market-data with end before start or an unknown source exits 2",
   assert.deepEqual([...Deno.readDirSync(dir)], [], "no output left behind");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("inspect-data refuses bad bars naming file, row and rule, exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  const header =
+    "timestamp,start_timestamp,asset_id,full_symbol,open,high,low,close,volume,knowledge_timestamp";
+  const row = (ts: string, start: string, high: string, kts: string) =>
+    `${ts},${start},1467591036,binance::BTC_USDT,100,${high},99,101,5,${kts}`;
+  const cases: [string, string[], RegExp][] = [
+    ["high_lt_close.csv", [
+      row("2025-01-03T10:05:00Z", "2025-01-03T10:00:00Z", "100.5", "2025-01-03T10:05:10Z"),
+    ], /high < close/],
+    ["knowledge.csv", [
+      row("2025-01-03T10:05:00Z", "2025-01-03T10:00:00Z", "102", "2025-01-03T10:04:00Z"),
+    ], /knowledge/],
+    [
+      "duplicate.csv",
+      [
+        row("2025-01-03T10:05:00Z", "2025-01-03T10:00:00Z", "102", "2025-01-03T10:05:10Z"),
+        row("2025-01-03T10:05:00Z", "2025-01-03T10:00:00Z", "102", "2025-01-03T10:05:10Z"),
+      ],
+      /duplicate/,
+    ],
+  ];
+  for (const [name, rows, rule] of cases) {
+    const path = join(dir, name);
+    await Deno.writeTextFile(path, [header, ...rows].join("\n") + "\n");
+    const r = await runCli(["inspect-data", "--data", path]);
+    assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      new RegExp(`Cannot load snapshot .*${name}: row 2025-01-03T10:05Z binance::BTC_USDT: `),
+    );
+    assert.match(r.stderr, rule);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
