@@ -5,7 +5,7 @@
  * | convention   | trades during | price                                                   |
  * |--------------|---------------|---------------------------------------------------------|
  * | `close`      | bar t         | close(t) (idealized, vectorbt's default)                |
- * | `next_open`  | bar t+1       | open of the first bar in (t, t+1] (backtrader's default; the default here) |
+ * | `next_open`  | bar t+1       | open of the first bar in (t, t+1] (backtrader's; default) |
  * | `next_close` | bar t+1       | close of the last bar in (t, t+1], i.e. close(t+1)      |
  * | `twap`       | bar t+1       | mean of the typical prices (o+h+l+c)/4 of the bars in (t, t+1] |
  * | `vwap`       | bar t+1       | Σ typical·volume / Σ volume over the bars in (t, t+1]   |
@@ -121,6 +121,34 @@ export function fillPrices(bars: FillBars, options: FillPricesOptions): Float64A
     while (stop < nBars && (times[stop] as number) <= end) stop++;
     out[k] = _aggregate(bars, j, stop, convention);
     j = stop;
+  }
+  return out;
+}
+
+/** Options of `denseFillPrices`. */
+export interface DenseFillPricesOptions {
+  /** Number of assets per bar (the row width of the dense layout). Required. */
+  numAssets: number;
+  /** The fill convention. Default: `next_open`. */
+  convention?: FillConvention;
+}
+
+/**
+ * `fillPrices` for bars laid out dense on the decision grid itself: one bar per asset per
+ * decision, index `k × numAssets + a` (sorted by time, then asset). The window (t, t+1] of a
+ * next-bar convention is then the single bar at `k + 1`. NaN for the last bar's decisions.
+ */
+export function denseFillPrices(
+  bars: FillBarColumns,
+  options: DenseFillPricesOptions,
+): Float64Array {
+  const convention = options.convention ?? DEFAULT_FILL_CONVENTION;
+  const width = options.numAssets;
+  const n = bars.close.length;
+  if (convention === "close") return Float64Array.from(bars.close);
+  const out = new Float64Array(n).fill(NaN);
+  for (let i = 0; i + width < n; i++) {
+    out[i] = _aggregate(bars, i + width, i + width + 1, convention);
   }
   return out;
 }

@@ -8,7 +8,8 @@
  * `close` fill the trade is made during bar t at close(t); with the next-bar fills (`next_open`,
  * `next_close`, `twap`, `vwap`) it is made during bar t+1 at the price of the bars in
  * (t, t+1] (t+1 = the next forecast timestamp). The last bar's decision under a next-bar fill
- * is never executed (there is no bar t+1 in the forecasts); its target is still reported.
+ * is never executed (there is no bar t+1 in the forecasts); its target is still reported
+ * (under `equity` sizing, sized at close(t) since there is no fill price).
  *
  * Sizing prices. `gmv` sizing converts target notionals to shares at the decision price (the
  * forecasts' `priceCol` at t), as the reference does. `equity` sizing sizes the order when it
@@ -17,7 +18,8 @@
  * For `close` both prices are close(t). This is the convention that reproduces backtrader,
  * vectorbt and the pandas reference on the shared data's cross-check (a 0/1 signal invests all
  * cash at the next open and never rebalances while held), and with it a book held at weight 1
- * does not trade again.
+ * does not trade again. Fractional weights are re-applied every bar (constant-weight
+ * rebalancing, as vectorbt's target-percent orders); `rebalanceTolerance` is the no-trade band.
  *
  * Marks: holdings are marked at the close of the bar ending at t (the last known close when the
  * asset has no bar at t). An order whose fill price is unknown (no bar in its fill window) is
@@ -29,7 +31,7 @@ import { DataError, UsageError } from "../errors/mod.ts";
 import { formatTime } from "../sim/mod.ts";
 import {
   DEFAULT_FILL_CONVENTION,
-  type FillBars,
+  denseFillPrices,
   type FillConvention,
   fillPrices,
   fillsOnNextBar,
@@ -147,7 +149,10 @@ export function evaluateForecasts(
   return _frames(input, evaluateForecastArrays(input, settings));
 }
 
-/** Dense inputs of `evaluateForecastArrays`: arrays of length `grid.length × assets.length`, index `k·nA + a`. */
+/**
+ * Dense inputs of `evaluateForecastArrays`: per-asset arrays of length
+ * `grid.length × assets.length`, index `k·nA + a`.
+ */
 export interface ForecastArrays {
   /** Forecast timestamps (bar ENDs, epoch ms), strictly increasing. */
   grid: Float64Array;
@@ -443,18 +448,22 @@ function _marketArrays(
   fill: FillConvention,
 ): { marks: Float64Array; fills: Float64Array } {
   const where = "Cannot evaluate forecasts against the bars";
-  const names = ["timestamp", "asset_id", "open", "high", "low", "close", "volume"];
-  const [ts, ids, open, high, low, close, volume] = _columns(bars, names, where, "bars") as [
+  // Only the price columns the marks (close) and the fill convention need.
+  const fields = _FILL_FIELDS[fill];
+  const [ts, ids, ...values] = _columns(
+    bars,
+    ["timestamp", "asset_id", ...fields],
+    where,
+    "bars",
+  ) as [
     Float64Array,
     Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
+    ...Float64Array[],
   ];
   const nA = assets.length;
   const nT = grid.length;
+  const dense = _denseMarket(ts, ids, values, fields, grid, assets, fill);
+  if (dense !== undefined) return dense;
   // Bucket the bars by asset (a stable counting sort keeps each asset's time order). Bars are
   // sorted by (timestamp, asset_id), so the asset lookup walks forward within a timestamp.
   const counts = new Int32Array(nA + 1);
@@ -473,27 +482,21 @@ function _marketArrays(
   }
   for (let j = 0; j < nA; j++) counts[j + 1] = (counts[j + 1] as number) + (counts[j] as number);
   const total = counts[nA] as number;
-  const sorted = {
-    timestamp: new Float64Array(total),
-    open: new Float64Array(total),
-    high: new Float64Array(total),
-    low: new Float64Array(total),
-    close: new Float64Array(total),
-    volume: new Float64Array(total),
-  };
+  const sources = [ts, ...values];
+  const targets = sources.map(() => new Float64Array(total));
   const cursor = counts.slice(0, nA);
   for (let i = 0; i < ts.length; i++) {
     const col = which[i] as number;
     if (col < 0) continue;
     const j = cursor[col] as number;
     cursor[col] = j + 1;
-    sorted.timestamp[j] = ts[i] as number;
-    sorted.open[j] = open[i] as number;
-    sorted.high[j] = high[i] as number;
-    sorted.low[j] = low[i] as number;
-    sorted.close[j] = close[i] as number;
-    sorted.volume[j] = volume[i] as number;
+    for (let c = 0; c < sources.length; c++) {
+      (targets[c] as Float64Array)[j] = (sources[c] as Float64Array)[i] as number;
+    }
   }
+  const sorted: Record<string, Float64Array> = { timestamp: targets[0] as Float64Array };
+  fields.forEach((field, c) => sorted[field] = targets[c + 1] as Float64Array);
+  const none = new Float64Array(0);
   const marks = new Float64Array(nT * nA);
   const fills = new Float64Array(nT * nA);
   for (let col = 0; col < nA; col++) {
@@ -504,13 +507,14 @@ function _marketArrays(
         `${where}: no bars for asset_id ${assets[col]}; load bars for every forecast asset`,
       );
     }
+    const column = (field: string) => sorted[field]?.subarray(from, to) ?? none;
     const asset = {
-      timestamp: sorted.timestamp.subarray(from, to),
-      open: sorted.open.subarray(from, to),
-      high: sorted.high.subarray(from, to),
-      low: sorted.low.subarray(from, to),
-      close: sorted.close.subarray(from, to),
-      volume: sorted.volume.subarray(from, to),
+      timestamp: column("timestamp"),
+      open: column("open"),
+      high: column("high"),
+      low: column("low"),
+      close: column("close"),
+      volume: column("volume"),
     };
     const times = asset.timestamp;
     for (let j = 1; j < times.length; j++) {
@@ -537,6 +541,55 @@ function _marketArrays(
   }
   return { marks, fills };
 }
+
+/**
+ * The fast path of `_marketArrays` when the bars are exactly the forecast grid × assets (the
+ * common case: forecasts on the bars' own period): marks and fills straight from the columns.
+ */
+function _denseMarket(
+  ts: Float64Array,
+  ids: Float64Array,
+  values: Float64Array[],
+  fields: readonly string[],
+  grid: Float64Array,
+  assets: Float64Array,
+  fill: FillConvention,
+): { marks: Float64Array; fills: Float64Array } | undefined {
+  const nA = assets.length;
+  const nT = grid.length;
+  if (ts.length !== nT * nA) return undefined;
+  for (let k = 0; k < nT; k++) {
+    const t = grid[k] as number;
+    for (let a = 0; a < nA; a++) {
+      const i = k * nA + a;
+      if (ts[i] !== t || ids[i] !== assets[a]) return undefined;
+    }
+  }
+  const none = new Float64Array(0);
+  const column = (field: string) => values[fields.indexOf(field)] ?? none;
+  const close = column("close");
+  const marks = Float64Array.from(close);
+  for (let i = 0; i < marks.length; i++) {
+    if (Number.isNaN(marks[i] as number) && i >= nA) marks[i] = marks[i - nA] as number;
+  }
+  const bars = {
+    open: column("open"),
+    high: column("high"),
+    low: column("low"),
+    close,
+    volume: column("volume"),
+  };
+  return { marks, fills: denseFillPrices(bars, { numAssets: nA, convention: fill }) };
+}
+
+/** The bar columns each fill convention reads (`close` is always read: it is the mark). */
+const _FILL_FIELDS: Record<FillConvention, readonly string[]> = {
+  close: ["close"],
+  next_open: ["open", "close"],
+  next_close: ["close"],
+  twap: ["open", "high", "low", "close"],
+  vwap: ["open", "high", "low", "close", "volume"],
+};
 
 /** The index of `id` in the ascending `assets`, searching forward from `from` (then from 0). */
 function _seek(assets: Float64Array, id: number, from: number): number {

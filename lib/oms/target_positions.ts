@@ -22,11 +22,12 @@
  * Shares = notional / price, rounded to `decimals` (half away from zero) when given. A target
  * within a relative `rebalanceTolerance` of the current holdings is the current holdings exactly:
  * re-deriving shares from wealth reproduces the holdings only up to rounding noise, and a book
- * held at a constant weight must not trade every bar.
+ * held at weight 1 must not trade every bar. A larger tolerance (e.g. 0.05) is a no-trade band.
  *
  * Missing values: a null/NaN prediction → target 0 (flat); a NaN volatility in the
  * `longitudinal`/`cross_sectional` styles → target 0; an asset without a usable price
- * (NaN or ≤ 0) cannot be sized: its target is its current holdings (no order).
+ * (NaN or ≤ 0) and a non-zero target notional cannot be sized: its target is its current
+ * holdings (no order). A zero target notional is 0 shares, with or without a price.
  */
 import { UsageError } from "../errors/mod.ts";
 
@@ -96,7 +97,7 @@ export interface TargetPositionsOptions {
   decimals?: number | undefined;
   /** Fee in basis points of traded notional (`equity` sizing sizes net of it). Default: 0. */
   feeBps?: number | undefined;
-  /** Relative distance under which a target equals the current holdings. Default: 1e-9. */
+  /** Relative distance under which a target equals the holdings (no-trade band). Default: 1e-9. */
   rebalanceTolerance?: number | undefined;
   /** Arrays to write the result into (length ≥ number of assets). Default: new arrays. */
   out?: TargetPositions | undefined;
@@ -105,6 +106,7 @@ export interface TargetPositionsOptions {
 const _LONGITUDINAL_VOL_FLOOR = 1e-4;
 const _CROSS_SECTIONAL_VOL_FLOOR = 1e-5;
 const _MAX_FEE_ITERATIONS = 50;
+const _MAX_SIGN_ROUNDS = 4;
 /** Scratch for the cross-sectional ordering (no state survives a call). */
 let _order = new Int32Array(64);
 
@@ -130,12 +132,18 @@ export function targetPositions(
   for (let i = 0; i < n; i++) {
     const price = bar.prices[i] as number;
     const held = bar.holdings[i] as number;
+    const notional = (weights[i] as number) * base;
+    if (notional === 0) {
+      out.shares[i] = 0;
+      out.notional[i] = 0;
+      continue;
+    }
     if (!(price > 0) || !Number.isFinite(price)) {
       out.shares[i] = held;
       out.notional[i] = held === 0 ? 0 : NaN;
       continue;
     }
-    let shares = ((weights[i] as number) * base) / price;
+    let shares = notional / price;
     if (decimals !== undefined) {
       shares = decimals >= 0
         ? _roundHalfAway(shares * scale) / scale
@@ -242,12 +250,31 @@ function _sizingBase(
   if (!(wealth > 0) || !Number.isFinite(wealth)) return 0;
   const phi = (options.feeBps ?? 0) / 1e4;
   if (phi === 0) return wealth;
-  // base = wealth − φ Σ |w_i·base − h_i·p_i| over the assets that can trade: a contraction
-  // (factor φ Σ|w|), iterated to a fixed point.
+  // base = wealth − φ Σ |w_i·base − h_i·p_i| over the assets that can trade. With the signs
+  // s_i of the trades fixed this is linear: base = (wealth + φ Σ s_i·v_i) / (1 + φ Σ s_i·w_i);
+  // solve it, and again with the signs at the solution until they agree. Should the signs
+  // not settle (a trade at ~0), fall back to the fixed-point iteration (a contraction).
+  const n = bar.predictions.length;
   let base = wealth;
+  for (let round = 0; round < _MAX_SIGN_ROUNDS; round++) {
+    let sw = 0;
+    let sv = 0;
+    for (let i = 0; i < n; i++) {
+      const price = bar.prices[i] as number;
+      if (!(price > 0) || !Number.isFinite(price)) continue;
+      const weight = w[i] as number;
+      const value = (bar.holdings[i] as number) * price;
+      const sign = Math.sign(weight * base - value);
+      sw += sign * weight;
+      sv += sign * value;
+    }
+    const next = (wealth + phi * sv) / (1 + phi * sw);
+    if (next === base) return next;
+    base = next;
+  }
   for (let iteration = 0; iteration < _MAX_FEE_ITERATIONS; iteration++) {
     let traded = 0;
-    for (let i = 0; i < bar.predictions.length; i++) {
+    for (let i = 0; i < n; i++) {
       const price = bar.prices[i] as number;
       if (!(price > 0) || !Number.isFinite(price)) continue;
       traded += Math.abs((w[i] as number) * base - (bar.holdings[i] as number) * price);
