@@ -1,7 +1,7 @@
 /** Private helpers of the runners: the result frame of a run and the bar period of a frame. */
 import pl from "nodejs-polars";
 import { DagtradeError, UsageError } from "../errors/mod.ts";
-import { _timestamps } from "./_frame_time.ts";
+import { _int64Numbers, _timestamps } from "./_frame_time.ts";
 
 /**
  * Checks that a sink output has the result-frame keys and returns it sorted by
@@ -19,7 +19,10 @@ export function _resultFrame(df: pl.DataFrame, where: string): pl.DataFrame {
   }
   if (df.height < 2) return df;
   const ts = _timestamps(df);
-  const ids = df.getColumn("asset_id").cast(pl.Float64).toTypedArray() as Float64Array;
+  const idCol = df.getColumn("asset_id");
+  const ids = idCol.dtype.equals(pl.Int64) && idCol.nullCount() === 0
+    ? _int64Numbers(idCol.toTypedArray() as BigInt64Array)
+    : idCol.cast(pl.Float64).toTypedArray() as Float64Array;
   for (let i = 1; i < ts.length; i++) {
     const dt = (ts[i] as number) - (ts[i - 1] as number);
     if (dt < 0 || (dt === 0 && (ids[i] as number) <= (ids[i - 1] as number))) {

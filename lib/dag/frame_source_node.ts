@@ -110,7 +110,7 @@ export class FrameSourceNode implements Node {
   #sortedTimestamps(data: pl.DataFrame): Float64Array {
     if (this.#timestamps !== undefined) return this.#timestamps;
     const ts = _timestamps(data);
-    for (let i = 1; i < ts.length; i++) {
+    for (let i = _sortedFrames.has(data) ? ts.length : 1; i < ts.length; i++) {
       if (!((ts[i] as number) >= (ts[i - 1] as number))) {
         throw new DataError(
           `Source node '${this.id}': data is not sorted by timestamp (row ${i}: ${
@@ -119,10 +119,14 @@ export class FrameSourceNode implements Node {
         );
       }
     }
+    _sortedFrames.add(data);
     this.#timestamps = ts;
     return ts;
   }
 }
+
+/** Frames whose timestamps were checked to be sorted (frames are immutable). */
+const _sortedFrames = new WeakSet<pl.DataFrame>();
 
 /** Validates intervals, sorts them and merges overlapping ones (so no bar is served twice). */
 function _normalize(id: string, intervals: readonly TimeInterval[]): TimeInterval[] {

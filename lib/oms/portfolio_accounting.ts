@@ -137,9 +137,28 @@ export class PortfolioAccounting {
       );
     }
     if (shares === 0) return 0;
+    return this.#record(asset, shares, price, Math.abs(shares * price) * feeBps / 1e4);
+  }
+
+  /**
+   * Records `shares` (signed) of `asset` traded at `price` with an explicit `fee` (e.g. the fee
+   * a broker reported on a fill); returns the fee. Same bookkeeping as `trade`. Throws
+   * `UsageError` on a non-finite price, size or fee.
+   */
+  tradeWithFee(asset: number, shares: number, price: number, fee: number): number {
+    if (!Number.isFinite(shares) || !Number.isFinite(price) || !Number.isFinite(fee)) {
+      throw new UsageError(
+        `PortfolioAccounting.tradeWithFee: asset #${asset}: non-finite trade ${shares} @ ${price} ` +
+          `(fee ${fee})`,
+      );
+    }
+    if (shares === 0) return 0;
+    return this.#record(asset, shares, price, fee);
+  }
+
+  #record(asset: number, shares: number, price: number, fee: number): number {
     this.#traded = 1;
     const notional = shares * price;
-    const fee = Math.abs(notional) * feeBps / 1e4;
     this.holdings[asset] = (this.holdings[asset] as number) + shares;
     this.tradeShares[asset] = (this.tradeShares[asset] as number) + shares;
     this.tradeNotional[asset] = (this.tradeNotional[asset] as number) + notional;

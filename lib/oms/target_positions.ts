@@ -159,6 +159,26 @@ export function targetPositions(
   return out;
 }
 
+/**
+ * The style's weight per asset for one bar: the first step of `targetPositions`, before sizing
+ * (reads only `bar.predictions`, `bar.volatilities` and the style options). Sizing the weights
+ * later with the `signal` style (weights as predictions) gives exactly the targets
+ * `targetPositions` gives for the original style: the sized-at-fill orders of the OMS rely on it.
+ */
+export function targetWeights(
+  bar: TargetPositionsBar,
+  options: TargetPositionsOptions,
+  out?: Float64Array,
+): Float64Array {
+  const n = bar.predictions.length;
+  const w = out ?? new Float64Array(n);
+  if (w.length < n) {
+    throw new UsageError(`targetWeights: 'out' is shorter than the ${n} assets`);
+  }
+  _weights(bar, options, w);
+  return w;
+}
+
 /** Writes the style's weights into `w` (0 where undefined). */
 function _weights(bar: TargetPositionsBar, options: TargetPositionsOptions, w: Float64Array): void {
   const n = bar.predictions.length;

@@ -6,6 +6,7 @@
 import pl from "nodejs-polars";
 import { ConfigError, DagtradeError, DataError } from "../../errors/mod.ts";
 import { formatTime } from "../../sim/bar_schema.ts";
+import { _int64Numbers } from "../_frame_time.ts";
 
 /**
  * Throws `ConfigError` naming the node, the config key (`""` for columns the node always
@@ -43,8 +44,40 @@ export function _guard<T>(nodeId: string, fn: () => T): T {
   }
 }
 
-/** The column as a Float64Array, nulls (and NaN) as NaN. */
+const _DATETIME_MS_UTC = pl.Datetime("ms", "UTC");
+const _LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * A Float64 column's values with its null mask (1 = null; `undefined` when it has no nulls);
+ * nulls read as NaN. `undefined` when the column is not Float64.
+ */
+export function _float64Column(
+  df: pl.DataFrame,
+  col: string,
+): { values: Float64Array; nulls: Uint8Array | undefined } | undefined {
+  const s = df.getColumn(col);
+  if (!s.dtype.equals(pl.Float64)) return undefined;
+  const n = s.length;
+  const nullCount = s.nullCount();
+  if (nullCount === 0) return { values: s.toTypedArray() as Float64Array, nulls: undefined };
+  const nulls = s.isNull().cast(pl.UInt8).toTypedArray() as Uint8Array;
+  const values = nullCount === n
+    ? new Float64Array(n)
+    : s.fillNull("zero").toTypedArray() as Float64Array;
+  for (let i = 0; i < n; i++) if (nulls[i] === 1) values[i] = Number.NaN;
+  return { values, nulls };
+}
+
+/**
+ * The column as a Float64Array, nulls (and NaN) as NaN. Read-only: the array may be the one a
+ * node wrote the column from (cached per frame by `_withValues`), so callers must not modify
+ * it.
+ */
 export function _values(df: pl.DataFrame, col: string): Float64Array {
+  const cached = _columnValues.get(df)?.get(col);
+  if (cached !== undefined) return cached;
+  const fast = _float64Column(df, col);
+  if (fast !== undefined) return fast.values;
   const s = df.select(pl.col(col).cast(pl.Float64).fillNull(Number.NaN).alias(col)).getColumn(
     col,
   );
@@ -53,20 +86,93 @@ export function _values(df: pl.DataFrame, col: string): Float64Array {
 
 /** A datetime column as epoch ms in a Float64Array (nulls as NaN). */
 export function _times(df: pl.DataFrame, col: string): Float64Array {
+  const s = df.getColumn(col);
+  if (s.dtype.equals(_DATETIME_MS_UTC) && s.nullCount() === 0) {
+    return _int64Numbers(s.cast(pl.Int64).toTypedArray() as BigInt64Array);
+  }
   const e = pl.col(col).cast(pl.Datetime("ms", "UTC")).cast(pl.Int64).cast(pl.Float64);
   return df.select(e.fillNull(Number.NaN).alias(col)).getColumn(col).toTypedArray() as Float64Array;
 }
 
-/** Adds (or replaces) Float64 columns from typed arrays; NaN becomes null. */
+/** A Float64 Series of `values` with nulls at the rows listed in `nulls` (NaN elsewhere stays NaN). */
+export function _seriesWithNulls(
+  name: string,
+  values: Float64Array,
+  nulls: Uint32Array,
+): pl.Series {
+  const s = pl.Series(name, values);
+  if (nulls.length > 0) s.scatter(pl.Series("", nulls), null);
+  return s;
+}
+
+/** The rows of `v` holding NaN. */
+function _nanRows(v: Float64Array): Uint32Array {
+  let count = 0;
+  for (let i = 0; i < v.length; i++) if (Number.isNaN(v[i] as number)) count++;
+  const rows = new Uint32Array(count);
+  if (count === 0) return rows;
+  for (let i = 0, k = 0; i < v.length; i++) if (Number.isNaN(v[i] as number)) rows[k++] = i;
+  return rows;
+}
+
+/**
+ * Adds (or replaces) Float64 columns from typed arrays; NaN becomes null. Eager Polars calls
+ * only (no query plan per column), and the output inherits the input's cached asset layout.
+ */
 export function _withValues(
   df: pl.DataFrame,
   columns: ReadonlyArray<readonly [string, Float64Array]>,
 ): pl.DataFrame {
   if (columns.length === 0) return df;
-  const out = df.withColumns(...columns.map(([name, v]) => pl.Series(name, v)));
-  const withNaN = columns.filter(([, v]) => v.some(Number.isNaN)).map(([name]) => name);
-  if (withNaN.length === 0) return out;
-  return out.withColumns(...withNaN.map((name) => pl.col(name).fillNan(null).alias(name)));
+  let out = df;
+  for (const [name, v] of columns) out = out.withColumn(_seriesWithNulls(name, v, _nanRows(v)));
+  _sameRows(df, out, columns.map(([name]) => name));
+  for (const [name, v] of columns) _registerValues(out, name, v);
+  return out;
+}
+
+/**
+ * Records that `_values(df, col)` is `values` (nulls and NaN as NaN), which the caller must
+ * no longer modify, so the next node reads it without copying the column out of Polars.
+ */
+export function _registerValues(df: pl.DataFrame, col: string, values: Float64Array): void {
+  let map = _columnValues.get(df);
+  if (map === undefined) {
+    map = new Map();
+    _columnValues.set(df, map);
+  }
+  map.set(col, values);
+}
+
+/** Cached column values (see `_registerValues`), by frame then column. */
+const _columnValues = new WeakMap<pl.DataFrame, Map<string, Float64Array>>();
+/** Cached layouts: frames derived by adding columns share their input's layout. */
+const _layouts = new WeakMap<pl.DataFrame, _AssetLayout>();
+/** Layouts whose asset ids are not all exact as numbers (|id| >= 2^53). */
+const _lossyIds = new WeakSet<_AssetLayout>();
+/** Cached previous-row indices of layouts. */
+const _previous = new WeakMap<_AssetLayout, Int32Array>();
+
+/**
+ * Declares that `to` has the same rows, in the same order, as `from` (a node only added or
+ * replaced the columns `written`), so it shares `from`'s cached asset layout and the cached
+ * values of its other columns; returns `to`.
+ */
+export function _sameRows(
+  from: pl.DataFrame,
+  to: pl.DataFrame,
+  written: readonly string[],
+): pl.DataFrame {
+  const layout = _layouts.get(from);
+  if (layout !== undefined && !written.includes("timestamp") && !written.includes("asset_id")) {
+    _layouts.set(to, layout);
+  }
+  const values = _columnValues.get(from);
+  if (values !== undefined) {
+    const kept = new Map([...values].filter(([col]) => !written.includes(col)));
+    if (kept.size > 0) _columnValues.set(to, kept);
+  }
+  return to;
 }
 
 /**
@@ -78,23 +184,218 @@ export interface _AssetLayout {
   readonly order: Uint32Array;
   /** Group boundaries in `order` (length = number of assets + 1). */
   readonly offsets: Uint32Array;
+  /**
+   * `s` > 0 when the frame is REGULAR: its rows cycle through the same `s` assets in the same
+   * order (row `t·s + g` is row t of group g, the last cycle possibly cut short), so per-asset
+   * kernels can run on the frame as is with every lag `s` rows long; `0` otherwise.
+   */
+  readonly stride: number;
 }
 
 /**
  * The per-asset layout of a long frame. Checks that timestamps strictly increase within each
- * asset (the frame contract's sort), throwing `DataError` naming the row otherwise.
+ * asset (the frame contract's sort), throwing `DataError` naming the row otherwise. Cached per
+ * frame (and shared with frames declared by `_sameRows`).
  */
 export function _assetLayout(nodeId: string, df: pl.DataFrame): _AssetLayout {
+  const cached = _layouts.get(df);
+  if (cached !== undefined) return cached;
   _requireColumns(nodeId, df, ["timestamp", "asset_id"], "");
-  const keys = df.select(
-    pl.col("asset_id").cast(pl.Float64).alias("a"),
-    pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Int64).cast(pl.Float64).alias("t"),
-  );
-  if (keys.getColumn("a").nullCount() > 0 || keys.getColumn("t").nullCount() > 0) {
-    throw new DataError(`Node ${nodeId}: null timestamp or asset_id in its input frame`);
+  const tsCol = df.getColumn("timestamp");
+  const idCol = df.getColumn("asset_id");
+  let layout: _AssetLayout | undefined;
+  let ids: Float64Array;
+  if (tsCol.dtype.equals(_DATETIME_MS_UTC) && idCol.dtype.equals(pl.Int64)) {
+    if (idCol.nullCount() > 0 || tsCol.nullCount() > 0) {
+      throw new DataError(`Node ${nodeId}: null timestamp or asset_id in its input frame`);
+    }
+    const tsInt = tsCol.cast(pl.Int64);
+    layout = _regularLayout(idCol, tsInt);
+    if (layout === undefined) {
+      ids = _int64Numbers(idCol.toTypedArray() as BigInt64Array);
+      layout = _layoutOf(nodeId, ids, _int64Numbers(tsInt.toTypedArray() as BigInt64Array));
+    } else {
+      ids = new Float64Array(0); // the cycle's ids were checked by _regularLayout
+    }
+  } else {
+    const keys = df.select(
+      pl.col("asset_id").cast(pl.Float64).alias("a"),
+      pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Int64).cast(pl.Float64).alias(
+        "t",
+      ),
+    );
+    if (keys.getColumn("a").nullCount() > 0 || keys.getColumn("t").nullCount() > 0) {
+      throw new DataError(`Node ${nodeId}: null timestamp or asset_id in its input frame`);
+    }
+    ids = keys.getColumn("a").toTypedArray() as Float64Array;
+    layout = _layoutOf(nodeId, ids, keys.getColumn("t").toTypedArray() as Float64Array);
   }
-  const ids = keys.getColumn("a").toTypedArray() as Float64Array;
-  const ts = keys.getColumn("t").toTypedArray() as Float64Array;
+  for (let i = 0; i < ids.length; i++) {
+    if (!(Math.abs(ids[i] as number) < 2 ** 53)) {
+      _lossyIds.add(layout);
+      break;
+    }
+  }
+  _layouts.set(df, layout);
+  return layout;
+}
+
+/** Frames up to this many rows are checked for regularity in JS, larger ones by Polars. */
+const _JS_CHECK_ROWS = 65_536;
+
+/**
+ * The cycle length of a frame whose first asset ids are `head` (the rows before the first
+ * repeated id; `head.length` when none repeats), or `undefined` when one of them is not exact
+ * as a number (|id| >= 2^53).
+ */
+function _cycle(head: BigInt64Array): number | undefined {
+  const n = head.length;
+  const w = new Int32Array(head.buffer, head.byteOffset, 2 * n);
+  const seen = new Set<number>();
+  let s = 0;
+  for (; s < n; s++) {
+    const hi = w[2 * s + 1] as number;
+    if (hi >= 2 ** 21 || hi < -(2 ** 21)) return undefined;
+    const id = hi * 4294967296 + ((w[2 * s] as number) >>> 0);
+    if (seen.has(id)) break;
+    seen.add(id);
+  }
+  return s;
+}
+
+/**
+ * The layout of a regular frame (see `_AssetLayout.stride`) from its Int64 keys, or
+ * `undefined` when the frame is not regular, its first cycle's ids are not exact as numbers,
+ * or a timestamp does not increase or is beyond ±2^53 ms (the general path then builds the
+ * layout or the error).
+ */
+function _regularLayout(idCol: pl.Series, tsCol: pl.Series): _AssetLayout | undefined {
+  const n = idCol.length;
+  if (!_LITTLE_ENDIAN || n === 0) return undefined;
+  if (n <= _JS_CHECK_ROWS) {
+    const ids = idCol.toTypedArray() as BigInt64Array;
+    const s = _cycle(ids);
+    if (s === undefined) return undefined;
+    const ts = tsCol.toTypedArray() as BigInt64Array;
+    const iw = new Int32Array(ids.buffer, ids.byteOffset, 2 * n);
+    const tw = new Int32Array(ts.buffer, ts.byteOffset, 2 * n);
+    for (let i = 0; i < n; i++) {
+      const hi = tw[2 * i + 1] as number;
+      if (hi >= 2 ** 21 || hi < -(2 ** 21)) return undefined;
+    }
+    for (let i = s; i < n; i++) {
+      const k = 2 * i;
+      const p = 2 * (i - s);
+      if (iw[k] !== iw[p] || iw[k + 1] !== iw[p + 1]) return undefined;
+      const hi = tw[k + 1] as number;
+      const prevHi = tw[p + 1] as number;
+      if (hi < prevHi || (hi === prevHi && ((tw[k] as number) >>> 0) <= ((tw[p] as number) >>> 0))) {
+        return undefined;
+      }
+    }
+    return _regular(n, s);
+  }
+  // Large frames: the same checks as whole-column Polars operations (no copies into JS).
+  const head = Math.min(n, 4096);
+  const s = _cycle(idCol.slice(0, head).toTypedArray() as BigInt64Array);
+  if (s === undefined || (s === head && head < n)) return undefined;
+  const lo = tsCol.min() as unknown as number;
+  const hi = tsCol.max() as unknown as number;
+  if (!(Math.abs(lo) < 2 ** 53 && Math.abs(hi) < 2 ** 53)) return undefined;
+  if (s < n) {
+    if (!idCol.slice(s, n - s).seriesEqual(idCol.slice(0, n - s))) return undefined;
+    if (!tsCol.slice(s, n - s).gt(tsCol.slice(0, n - s)).all()) return undefined;
+  }
+  return _regular(n, s);
+}
+
+/** The layout of a regular frame of `n` rows cycling through `s` assets. */
+function _regular(n: number, s: number): _AssetLayout {
+  const offsets = new Uint32Array(s + 1);
+  for (let g = 0; g < s; g++) {
+    offsets[g + 1] = (offsets[g] as number) + Math.floor((n - 1 - g) / s) + 1;
+  }
+  let order: Uint32Array | undefined;
+  return {
+    get order(): Uint32Array {
+      if (order === undefined) {
+        order = new Uint32Array(n);
+        for (let g = 0; g < s; g++) {
+          const a = offsets[g] as number;
+          const b = offsets[g + 1] as number;
+          for (let k = a, i = g; k < b; k++, i += s) order[k] = i;
+        }
+      }
+      return order;
+    },
+    offsets,
+    stride: s,
+  };
+}
+
+/**
+ * The layout when `df` has valid, sorted keys whose asset ids are exact as numbers (so its
+ * groups are exactly Polars' `over("asset_id")` groups); `undefined` instead of throwing.
+ */
+export function _tryAssetLayout(df: pl.DataFrame): _AssetLayout | undefined {
+  try {
+    const layout = _assetLayout("", df);
+    return _lossyIds.has(layout) ? undefined : layout;
+  } catch {
+    return undefined;
+  }
+}
+
+/** For each row, the row index of its asset's previous row (`-1` for the asset's first row). */
+export function _previousRows(layout: _AssetLayout): Int32Array {
+  const cached = _previous.get(layout);
+  if (cached !== undefined) return cached;
+  const prev = _regularLags(layout, 1) ?? _generalPrevious(layout);
+  _previous.set(layout, prev);
+  return prev;
+}
+
+function _generalPrevious(layout: _AssetLayout): Int32Array {
+  const { order, offsets } = layout;
+  const prev = new Int32Array(order.length);
+  for (let g = 0; g + 1 < offsets.length; g++) {
+    const a = offsets[g] as number;
+    const b = offsets[g + 1] as number;
+    if (b > a) prev[order[a] as number] = -1;
+    for (let k = a + 1; k < b; k++) prev[order[k] as number] = order[k - 1] as number;
+  }
+  return prev;
+}
+
+/** `_laggedRows` of a regular layout (`undefined` for a general one). */
+function _regularLags(layout: _AssetLayout, lag: number): Int32Array | undefined {
+  const s = layout.stride;
+  if (s === 0) return undefined;
+  const n = layout.offsets[layout.offsets.length - 1] as number;
+  const out = new Int32Array(n);
+  const d = lag * s;
+  for (let i = 0; i < n; i++) out[i] = i >= d ? i - d : -1;
+  return out;
+}
+
+/** For each row, the row index of its asset's row `lag` rows earlier (`-1` when none). */
+export function _laggedRows(layout: _AssetLayout, lag: number): Int32Array {
+  if (lag === 1) return _previousRows(layout);
+  const regular = _regularLags(layout, lag);
+  if (regular !== undefined) return regular;
+  const { order, offsets } = layout;
+  const out = new Int32Array(order.length);
+  for (let g = 0; g + 1 < offsets.length; g++) {
+    const a = offsets[g] as number;
+    const b = offsets[g + 1] as number;
+    for (let k = a; k < b; k++) {
+      out[order[k] as number] = k - lag >= a ? order[k - lag] as number : -1;
+    }
+  }
+  return out;
+}
+
+function _layoutOf(nodeId: string, ids: Float64Array, ts: Float64Array): _AssetLayout {
   const n = ids.length;
   const groupOf = new Int32Array(n);
   const index = new Map<number, number>();
@@ -152,7 +453,7 @@ export function _assetLayout(nodeId: string, df: pl.DataFrame): _AssetLayout {
     order[fill[g] as number] = i;
     fill[g] = (fill[g] as number) + 1;
   }
-  return { order, offsets };
+  return { order, offsets, stride: 0 };
 }
 
 function _grow(a: Float64Array, capacity: number): Float64Array {

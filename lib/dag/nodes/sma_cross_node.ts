@@ -7,12 +7,11 @@ import {
   _gather,
   _guard,
   _requireColumns,
-  _scatter,
   _values,
   _withValues,
 } from "./_frame.ts";
 import { _merge, _name, _positiveInt } from "./_options.ts";
-import { _fullWindowMeans } from "./_window_sum.ts";
+import { _fullWindowMeans, _windowSums } from "./_window_sum.ts";
 
 /** Config of `SmaCrossNode` (the keys of its config template). */
 export type SmaCrossNodeConfig = {
@@ -73,28 +72,68 @@ export class SmaCrossNode extends TransformNode implements LookbackNode {
     _requireColumns(this.id, df, [in_col], "in_col");
     return _guard(this.id, () => {
       const layout = _assetLayout(this.id, df);
-      const x = _gather(_values(df, in_col), layout);
+      const values = _values(df, in_col);
+      const signal = new Float64Array(values.length);
+      if (layout.stride > 0 && !_hasNaN(values)) {
+        // Regular frame without missing prices: the kernel runs on the frame as is.
+        const s = layout.stride;
+        const [sumFast, sumSlow] = _windowSums(values, [fast, slow], 1, s) as [
+          Float64Array,
+          Float64Array,
+        ];
+        const smaFast = _fullMeans(sumFast, fast, s);
+        const smaSlow = _fullMeans(sumSlow, slow, s);
+        for (let i = 0; i < signal.length; i++) {
+          signal[i] = (smaFast[i] as number) > (smaSlow[i] as number) ? 1 : 0;
+        }
+        return _withValues(df, [
+          [fast_col, smaFast],
+          [slow_col, smaSlow],
+          [out_col, signal],
+        ]);
+      }
+      const x = _gather(values, layout);
       const smaFast = new Float64Array(x.length);
       const smaSlow = new Float64Array(x.length);
-      const { offsets } = layout;
+      const { order, offsets } = layout;
       for (let g = 0; g + 1 < offsets.length; g++) {
         const a = offsets[g] as number;
         const [f, s] = _fullWindowMeans(x.subarray(a, offsets[g + 1]), [fast, slow]) as [
           Float64Array,
           Float64Array,
         ];
-        smaFast.set(f, a);
-        smaSlow.set(s, a);
-      }
-      const signal = new Float64Array(x.length);
-      for (let i = 0; i < x.length; i++) {
-        signal[i] = (smaFast[i] as number) > (smaSlow[i] as number) ? 1 : 0;
+        // Back to frame order as we go.
+        for (let t = 0; t < f.length; t++) {
+          const i = order[a + t] as number;
+          const fv = f[t] as number;
+          const sv = s[t] as number;
+          smaFast[i] = fv;
+          smaSlow[i] = sv;
+          signal[i] = fv > sv ? 1 : 0;
+        }
       }
       return _withValues(df, [
-        [fast_col, _scatter(smaFast, layout)],
-        [slow_col, _scatter(smaSlow, layout)],
-        [out_col, _scatter(signal, layout)],
+        [fast_col, smaFast],
+        [slow_col, smaSlow],
+        [out_col, signal],
       ]);
     });
   }
+}
+
+/**
+ * In place: window sums of a regular frame (stride `s`) to means over full windows, NaN for an
+ * asset's first `window − 1` rows (as `_fullWindowMeans` gives each asset).
+ */
+function _fullMeans(sum: Float64Array, window: number, s: number): Float64Array {
+  const first = (window - 1) * s;
+  for (let i = 0; i < sum.length; i++) {
+    sum[i] = i >= first ? (sum[i] as number) / window : Number.NaN;
+  }
+  return sum;
+}
+
+function _hasNaN(x: Float64Array): boolean {
+  for (let i = 0; i < x.length; i++) if (Number.isNaN(x[i] as number)) return true;
+  return false;
 }

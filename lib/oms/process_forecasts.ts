@@ -1,0 +1,208 @@
+/**
+ * `processForecasts` (DESIGN §8): one bar of the production loop, for the bar ending at `t`,
+ * given the DAG's forecast rows for `t`:
+ *
+ * 1. wait (on the clock) until bar `t` is known (`MarketData.waitForLatestData`; at once when
+ *    it is);
+ * 2. collect the fills that became available (`Broker.getFills`: orders of earlier bars that
+ *    filled during bar `t`) into the portfolio;
+ * 3. compute targets and orders (`Optimizer.optimize`: start = now, end = `t + periodMs`) from
+ *    the rows, the holdings and the net wealth at the forecasts' prices;
+ * 4. submit the orders, and collect the fills available at once (`close` orders);
+ * 5. mark the portfolio to market at the closes of bar `t` (`MarketData.lastPrice(t)`) — the
+ *    bar's statistics include the fills of steps 2 and 4;
+ * 6. hand the bar's target positions, orders, fills and portfolio record to the sink.
+ *
+ * This is exactly the forecast evaluator's bar (trades of bar t, then the mark at close(t)),
+ * so with a `SimulatedBroker` on the same bars the two agree bar for bar. Time is read only from
+ * `marketData.clock`; the caller (a scheduler) calls it once per bar, in time order.
+ */
+import pl from "nodejs-polars";
+import { DataError, FuturePeekingError, TimeoutError } from "../errors/mod.ts";
+import { formatTime, type MarketData } from "../sim/mod.ts";
+import type { Broker } from "./broker.ts";
+import type { Fill } from "./fill.ts";
+import type { IdCounter } from "./id_counter.ts";
+import type { Optimizer, TargetPositionRow } from "./optimizer.ts";
+import type { Order } from "./order.ts";
+import type { Portfolio } from "./portfolio.ts";
+import type { PortfolioBarRecord } from "./portfolio_store.ts";
+
+/** Names of the forecast columns (e.g. a DAG builder's `columnNames`). */
+export interface ForecastColumns {
+  /** Decision price column (e.g. `close`). */
+  price: string;
+  /** Volatility column (e.g. `vol`; may be absent from the frame for the `signal` style). */
+  volatility: string;
+  /** Prediction column (e.g. `prediction`). */
+  prediction: string;
+}
+
+/** Everything one bar produced. */
+export interface ProcessForecastsBar {
+  /** The bar end, epoch ms. */
+  timestamp: number;
+  /** The clock time of the decision (the orders' start), epoch ms. */
+  wallTime: number;
+  /** Target-positions rows, ascending asset id. */
+  targets: TargetPositionRow[];
+  /** The orders created at this bar (states as after submission). */
+  orders: Order[];
+  /** The fills applied during this bar, in the order applied. */
+  fills: Fill[];
+  /** The bar's portfolio statistics, asset rows and state. */
+  portfolio: PortfolioBarRecord;
+}
+
+/** Receives each bar's results (the simulate command appends them under `process_forecasts/`). */
+export interface ProcessForecastsSink {
+  /** Records one bar. */
+  writeBar(bar: ProcessForecastsBar): void | Promise<void>;
+}
+
+/** What `processForecasts` works with (one object per run). */
+export interface ProcessForecastsContext {
+  /** Market data on the run's clock (knowledge gate, closes). Required. */
+  marketData: MarketData;
+  /** Where orders go. Required. */
+  broker: Broker;
+  /** The run's portfolio. Required. */
+  portfolio: Portfolio;
+  /** Targets and orders. Required. */
+  optimizer: Optimizer;
+  /** The run's order id counter. Required. */
+  orderIds: IdCounter;
+  /** Forecast column names. Required. */
+  columns: ForecastColumns;
+  /** Bar period of the forecasts: orders end at `t + periodMs`. Default: `marketData.barMs`. */
+  periodMs?: number | undefined;
+  /** Receives each bar's results. Default: none. */
+  sink?: ProcessForecastsSink | undefined;
+  /** Timeout of the wait for bar `t`, ms. Default: `MarketData`'s (3 bars). */
+  waitTimeoutMs?: number | undefined;
+  /** Aborts the wait for bar `t`. Default: none. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Processes the forecasts of the bar ending at `t` (see the module documentation). `forecasts`
+ * holds the rows of `t` (rows of earlier bars are ignored; a later row throws
+ * `FuturePeekingError`). Throws `TimeoutError` when bar `t` does not become known, or when the
+ * clock is already past the next bar end (too late to trade this bar).
+ */
+export async function processForecasts(
+  t: number,
+  forecasts: pl.DataFrame,
+  context: ProcessForecastsContext,
+): Promise<ProcessForecastsBar> {
+  const { marketData: md, broker, portfolio, optimizer } = context;
+  const waitOptions: { timeoutMs?: number; signal?: AbortSignal } = {};
+  if (context.waitTimeoutMs !== undefined) waitOptions.timeoutMs = context.waitTimeoutMs;
+  if (context.signal !== undefined) waitOptions.signal = context.signal;
+  await md.waitForLatestData(t, waitOptions);
+  const now = md.clock.now();
+  const end = t + (context.periodMs ?? md.barMs);
+  if (!(now < end)) {
+    throw new TimeoutError(
+      `processForecasts: bar ${formatTime(t)} is processed at ${formatTime(now)}, not before ` +
+        `the next bar end ${formatTime(end)}: too late to trade it (the data or the DAG is late)`,
+    );
+  }
+  const rows = _forecastRows(forecasts, t, context.columns);
+
+  const fills = broker.getFills();
+  portfolio.applyFills(fills);
+  portfolio.addAssets(rows.assetIds);
+  const decisionPrices = new Map<number, number>();
+  rows.assetIds.forEach((id, i) => decisionPrices.set(id, rows.prices[i] as number));
+  const { targets, orders } = optimizer.optimize({
+    timestamp: t,
+    startTimestamp: now,
+    endTimestamp: end,
+    assetIds: rows.assetIds,
+    predictions: rows.predictions,
+    volatilities: rows.volatilities,
+    prices: rows.prices,
+    holdings: portfolio.holdingsMap(),
+    netWealth: portfolio.netWealthAt(decisionPrices),
+  }, context.orderIds);
+  await broker.submitOrders(orders, { wallTime: now });
+  const more = broker.getFills();
+  portfolio.applyFills(more);
+  const closes = md.lastPrice(t, { assetIds: portfolio.assetIds() });
+  const record = await portfolio.markToMarket(t, closes);
+  const bar: ProcessForecastsBar = {
+    timestamp: t,
+    wallTime: now,
+    targets,
+    orders,
+    fills: [...fills, ...more],
+    portfolio: record,
+  };
+  if (context.sink !== undefined) await context.sink.writeBar(bar);
+  return bar;
+}
+
+interface _Rows {
+  assetIds: number[];
+  predictions: Float64Array;
+  volatilities: Float64Array;
+  prices: Float64Array;
+}
+
+/** The rows of `t` as arrays (nulls → NaN); throws `DataError` / `FuturePeekingError`. */
+function _forecastRows(frame: pl.DataFrame, t: number, columns: ForecastColumns): _Rows {
+  const where = `processForecasts: bar ${formatTime(t)}`;
+  const present = new Set(frame.columns);
+  const needed = ["timestamp", "asset_id", columns.price, columns.prediction];
+  const missing = needed.filter((c) => !present.has(c));
+  if (missing.length > 0) {
+    throw new DataError(
+      `${where}: the forecasts have no column ${missing.map((m) => `'${m}'`).join(", ")} ` +
+        `(columns: ${frame.columns.join(", ")}); pass the DAG's column names`,
+    );
+  }
+  const hasVol = present.has(columns.volatility);
+  let selected: pl.DataFrame;
+  try {
+    const float = (name: string) => pl.col(name).cast(pl.Float64).fillNull(pl.lit(NaN));
+    selected = frame.select(
+      pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Float64).alias("t"),
+      pl.col("asset_id").cast(pl.Float64).alias("id"),
+      float(columns.price).alias("price"),
+      float(columns.prediction).alias("prediction"),
+      (hasVol ? float(columns.volatility) : pl.lit(NaN).cast(pl.Float64)).alias("vol"),
+    );
+  } catch (error) {
+    throw new DataError(`${where}: cannot read the forecast columns (numeric expected)`, {
+      cause: error,
+    });
+  }
+  const get = (name: string) => selected.getColumn(name).toTypedArray() as Float64Array;
+  const ts = get("t");
+  const ids = get("id");
+  const price = get("price");
+  const prediction = get("prediction");
+  const vol = get("vol");
+  const keep: number[] = [];
+  for (let i = 0; i < ts.length; i++) {
+    const ti = ts[i] as number;
+    if (ti > t) {
+      throw new FuturePeekingError(
+        `${where}: the forecasts hold a row at ${formatTime(ti)}, after the bar being processed`,
+      );
+    }
+    if (ti === t) keep.push(i);
+    else if (Number.isNaN(ti)) throw new DataError(`${where}: the forecasts have a null timestamp`);
+  }
+  return {
+    assetIds: keep.map((i) => {
+      const id = ids[i] as number;
+      if (!Number.isSafeInteger(id)) throw new DataError(`${where}: bad asset_id ${id}`);
+      return id;
+    }),
+    predictions: Float64Array.from(keep, (i) => prediction[i] as number),
+    volatilities: Float64Array.from(keep, (i) => vol[i] as number),
+    prices: Float64Array.from(keep, (i) => price[i] as number),
+  };
+}

@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { buildFittedDag, FitPredictRunner, getBuilder } from "../dag/mod.ts";
+import { DataError, FuturePeekingError, TimeoutError } from "../errors/mod.ts";
+import { FrameMarketData, readBars, ReplayedClock, Scheduler } from "../sim/mod.ts";
+import { evaluateForecasts } from "./forecast_evaluator.ts";
+import type { FillConvention } from "./fill_prices.ts";
+import { IdCounter } from "./id_counter.ts";
+import { Optimizer } from "./optimizer.ts";
+import { Portfolio } from "./portfolio.ts";
+import {
+  type ForecastColumns,
+  processForecasts,
+  type ProcessForecastsBar,
+  type ProcessForecastsContext,
+} from "./process_forecasts.ts";
+import { SimulatedBroker } from "./simulated_broker.ts";
+import type { Sizing, TargetStyle } from "./target_positions.ts";
+import { _bars } from "./_test_bars.ts";
+
+const FIXTURE =
+  new URL("../../fixtures/market_data/binance_spot_5m.parquet", import.meta.url).pathname;
+const BAR_MS = 300_000;
+
+/** Two days of 3 assets of the fixture, and the sma_cross DAG's forecasts over them. */
+async function fixture(): Promise<
+  { bars: pl.DataFrame; forecasts: pl.DataFrame; columns: ForecastColumns }
+> {
+  const bars = await readBars(FIXTURE, {
+    symbols: ["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+    end: Date.UTC(2025, 0, 8),
+  });
+  const builder = getBuilder("sma_cross");
+  const config = builder.configTemplate();
+  const dag = buildFittedDag(builder, config, { bars });
+  const runner = new FitPredictRunner(dag, { bars, lookbackBars: builder.lookbackBars(config) });
+  const ts = bars.getColumn("timestamp").cast(pl.Float64).toTypedArray() as Float64Array;
+  const forecasts = runner.predict((ts[0] as number) - 1, ts[ts.length - 1] as number);
+  return { bars, forecasts, columns: builder.columnNames(config) };
+}
+
+interface RunSettings {
+  style: TargetStyle;
+  sizing: Sizing;
+  fill: FillConvention;
+  feeBps: number;
+  decimals?: number;
+}
+
+/** The OMS path: a Scheduler on a ReplayedClock calls processForecasts once per bar. */
+async function runOms(
+  bars: pl.DataFrame,
+  forecasts: pl.DataFrame,
+  columns: ForecastColumns,
+  s: RunSettings,
+): Promise<ProcessForecastsBar[]> {
+  const times = forecasts.getColumn("timestamp").cast(pl.Float64).toTypedArray() as Float64Array;
+  const byBar = new Map<number, pl.DataFrame>();
+  for (let i = 0; i < times.length;) {
+    let j = i;
+    while (j < times.length && times[j] === times[i]) j++;
+    byBar.set(times[i] as number, forecasts.slice(i, j - i));
+    i = j;
+  }
+  const grid = [...byBar.keys()];
+  const clock = new ReplayedClock(grid[0] as number);
+  const marketData = new FrameMarketData(bars, clock, { barMs: BAR_MS });
+  const portfolio = new Portfolio({ initialCash: 10_000 });
+  const optimizer = new Optimizer({
+    style: s.style,
+    sizing: s.sizing,
+    targetGmv: 10_000,
+    feeBps: s.feeBps,
+    decimals: s.decimals,
+    orderType: s.fill,
+  });
+  const broker = new SimulatedBroker(marketData, {
+    feeBps: s.feeBps,
+    sizer: optimizer.atFillSizer(portfolio),
+  });
+  const context: ProcessForecastsContext = {
+    marketData,
+    broker,
+    portfolio,
+    optimizer,
+    orderIds: new IdCounter(),
+    columns,
+  };
+  const out: ProcessForecastsBar[] = [];
+  const scheduler = new Scheduler(clock);
+  scheduler.every(BAR_MS, async (t) => {
+    out.push(await processForecasts(t, byBar.get(t) as pl.DataFrame, context));
+  }, { phase: "forecasts", start: grid[0] as number, end: grid[grid.length - 1] as number });
+  await clock.run(() => scheduler.run());
+  return out;
+}
+
+function floats(df: pl.DataFrame, name: string): Float64Array {
+  return df.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array;
+}
+
+function same(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+const RUNS: RunSettings[] = [
+  { style: "signal", sizing: "equity", fill: "close", feeBps: 10 },
+  { style: "signal", sizing: "equity", fill: "next_open", feeBps: 10 },
+  { style: "signal", sizing: "equity", fill: "twap", feeBps: 10 },
+  { style: "signal", sizing: "gmv", fill: "close", feeBps: 10 },
+  { style: "signal", sizing: "gmv", fill: "next_open", feeBps: 10 },
+  { style: "signal", sizing: "gmv", fill: "twap", feeBps: 10 },
+  { style: "cross_sectional", sizing: "equity", fill: "next_open", feeBps: 10 },
+  { style: "longitudinal", sizing: "gmv", fill: "next_close", feeBps: 5, decimals: 4 },
+  { style: "longitudinal", sizing: "equity", fill: "vwap", feeBps: 0, decimals: 3 },
+];
+
+Deno.test("processForecasts() + SimulatedBroker + Portfolio equal the forecast evaluator bar for bar", async () => {
+  const { bars, forecasts, columns } = await fixture();
+  const nA = 3;
+  for (const s of RUNS) {
+    const label = `${s.style}/${s.sizing}/${s.fill}/${s.feeBps}bps`;
+    const research = evaluateForecasts(forecasts, bars, {
+      priceCol: columns.price,
+      volatilityCol: columns.volatility,
+      predictionCol: columns.prediction,
+      style: s.style,
+      sizing: s.sizing,
+      fill: s.fill,
+      feeBps: s.feeBps,
+      decimals: s.decimals,
+      initialCash: 10_000,
+      targetGmv: 10_000,
+    });
+    const oms = await runOms(bars, forecasts, columns, s);
+    const metrics = research.metrics;
+    assert.equal(oms.length, metrics.height, label);
+    const fields = [
+      ["pnl", "pnl"],
+      ["cash", "cash"],
+      ["fees", "fees"],
+      ["net_wealth", "netWealth"],
+      ["gross_volume", "grossVolume"],
+      ["gmv", "gmv"],
+      ["num_trades", "numTrades"],
+    ] as const;
+    for (const [column, key] of fields) {
+      const expected = floats(metrics, column);
+      oms.forEach((bar, k) => {
+        const actual = bar.portfolio.statistics[key];
+        assert.ok(
+          same(actual, expected[k] as number),
+          `${label} bar ${k} ${column}: ${actual} vs ${expected[k]}`,
+        );
+      });
+    }
+    const holdings = floats(research.positions, "holdings_shares");
+    const pnl = floats(research.positions, "pnl");
+    const ids = floats(research.positions, "asset_id");
+    oms.forEach((bar, k) => {
+      assert.equal(bar.portfolio.assets.length, nA);
+      bar.portfolio.assets.forEach((row, a) => {
+        const i = k * nA + a;
+        assert.equal(row.assetId, ids[i]);
+        assert.ok(same(row.holdingsShares, holdings[i] as number), `${label} bar ${k} holdings`);
+        assert.ok(same(row.pnl, pnl[i] as number), `${label} bar ${k} pnl`);
+      });
+    });
+    const trades = metrics.getColumn("num_trades").sum() as number;
+    assert.ok(trades > 100, `${label}: the run trades (${trades} trades)`);
+    const filled = oms.reduce((n, bar) => n + bar.fills.length, 0);
+    assert.equal(filled, trades, `${label}: one fill per trade`);
+  }
+});
+
+// --- behaviour on small frames ---
+
+const M = 60_000;
+const T0 = Date.UTC(2025, 0, 6);
+
+function smallSetup() {
+  const rows = [];
+  for (let k = 1; k <= 4; k++) {
+    rows.push({ t: T0 + k * M, id: 1, o: 10 + k, h: 12 + k, l: 9 + k, c: 11 + k });
+  }
+  const bars = _bars(rows, { barMs: M, delayMs: 5_000 });
+  const clock = new ReplayedClock(T0);
+  const marketData = new FrameMarketData(bars, clock, { barMs: M });
+  const portfolio = new Portfolio({ initialCash: 100 });
+  const optimizer = new Optimizer({ style: "signal", sizing: "equity", orderType: "next_open" });
+  const broker = new SimulatedBroker(marketData, { sizer: optimizer.atFillSizer(portfolio) });
+  const written: ProcessForecastsBar[] = [];
+  const context: ProcessForecastsContext = {
+    marketData,
+    broker,
+    portfolio,
+    optimizer,
+    orderIds: new IdCounter(),
+    columns: { price: "close", volatility: "vol", prediction: "prediction" },
+    sink: { writeBar: (bar) => void written.push(bar) },
+  };
+  const forecasts = (times: number[], prediction = 1) =>
+    pl.DataFrame([
+      pl.Series("timestamp", times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
+      pl.Series("asset_id", times.map(() => 1), pl.Int64),
+      pl.Series("close", times.map(() => 11), pl.Float64),
+      pl.Series("prediction", times.map(() => prediction), pl.Float64),
+    ]);
+  return { clock, context, written, forecasts };
+}
+
+Deno.test("processForecasts() waits for the bar, trades at the next open, logs to the sink", async () => {
+  const { clock, context, written, forecasts } = smallSetup();
+  await clock.run(async () => {
+    const first = await processForecasts(T0 + M, forecasts([T0, T0 + M]), context);
+    assert.equal(clock.now(), T0 + M + 5_000, "waited until bar 1 was known");
+    assert.equal(first.wallTime, T0 + M + 5_000);
+    assert.equal(first.orders.length, 1);
+    const order = first.orders[0]!;
+    assert.deepEqual([order.startTimestamp, order.endTimestamp, order.targetWeight, order.state], [
+      T0 + M + 5_000,
+      T0 + 2 * M,
+      1,
+      "accepted",
+    ]);
+    assert.deepEqual(first.fills, []);
+    const second = await processForecasts(T0 + 2 * M, forecasts([T0 + 2 * M]), context);
+    assert.equal(second.fills.length, 1);
+    const fill = second.fills[0]!;
+    assert.deepEqual([fill.orderId, fill.price, fill.shares], [order.id, 12, 100 / 12]);
+    assert.equal(order.state, "filled");
+    assert.equal(second.portfolio.statistics.netWealth, 100 / 12 * 13);
+    assert.deepEqual(second.targets.map((r) => r.targetHoldingsShares), [100 / 12]);
+  });
+  assert.deepEqual(written.map((bar) => bar.timestamp), [T0 + M, T0 + 2 * M]);
+});
+
+Deno.test("processForecasts() refuses future rows, missing columns and a late bar", async () => {
+  const { clock, context, forecasts } = smallSetup();
+  await clock.run(async () => {
+    await assert.rejects(
+      () => processForecasts(T0 + M, forecasts([T0 + M, T0 + 2 * M]), context),
+      FuturePeekingError,
+    );
+    await assert.rejects(
+      () => processForecasts(T0 + M, forecasts([T0 + M]).drop("close"), context),
+      (error: unknown) => error instanceof DataError && /no column 'close'/.test(error.message),
+    );
+    await clock.sleepUntil(T0 + 3 * M);
+    await assert.rejects(
+      () => processForecasts(T0 + M, forecasts([T0 + M]), context),
+      (error: unknown) => error instanceof TimeoutError && /too late/.test(error.message),
+    );
+  });
+});
