@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { Config } from "../config/mod.ts";
-import { FuturePeekingError, InterruptedError, UsageError } from "../errors/mod.ts";
+import { DagtradeError, FuturePeekingError, InterruptedError, UsageError } from "../errors/mod.ts";
 import { checkCausality, formatCausalityReport } from "../dag/mod.ts";
 import type { Clock } from "../sim/mod.ts";
 import type { PortfolioStatistics } from "../report/mod.ts";
@@ -117,6 +117,7 @@ export async function runBacktest(
   if (options.mergeOnly) {
     await log.info(`merge: ${plan.tiles.length} tiles`);
     result.stats = await _merge(plan, dstDir, log, clock);
+    await _logRss(log);
     return result;
   }
   await log.info(
@@ -150,7 +151,7 @@ export async function runBacktest(
   const workers = Math.min(options.workers ?? 1, pending.length);
   if (workers > 1) {
     if (options.workerCommand === undefined) {
-      throw new Error("runBacktest: workerCommand is required with workers > 1");
+      throw new DagtradeError("runBacktest: workerCommand is required with workers > 1");
     }
     await log.info(`running ${pending.length} tiles in ${workers} worker processes`);
     await runWorkerPool(pending.map((t) => t.id), {

@@ -135,9 +135,10 @@ export class TileRunner {
     const name = tileFileName(tile, this.plan.settings.tileFreq);
     const parts = keyed.partitionBy(["asset_id", "__year", "__month"], true, true);
     for (const part of parts) {
-      const assetId = Number(part.getColumn("asset_id").toArray()[0]);
-      const year = Number(part.getColumn("__year").toArray()[0]);
-      const month = Number(part.getColumn("__month").toArray()[0]);
+      const first = (column: string) => Number(part.getColumn(column).slice(0, 1).toArray()[0]);
+      const assetId = first("asset_id");
+      const year = first("__year");
+      const month = first("__month");
       const rel = resultFilePath({ assetId, year, month, name });
       const bytes = part.drop("__p", "__year", "__month").writeParquet({ compression: "zstd" });
       const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);

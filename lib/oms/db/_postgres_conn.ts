@@ -4,7 +4,7 @@
  * `search_path = <schema>` as a startup parameter, so unqualified table names resolve in the
  * run's schema.
  */
-import postgres from "npm:postgres@3.4.9";
+import postgres from "postgres";
 import type { SqlConn, SqlRow, SqlValue } from "./_sql_conn.ts";
 
 /** Options of `_PostgresConn`. */

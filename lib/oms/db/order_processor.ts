@@ -90,7 +90,7 @@ export interface OrderProcessorRunOptions {
   until?: number | undefined;
   /**
    * Stop after a pass that finds the run's status other than `running` (the submitter ended
-   * the run). Default: false.
+   * the run; a run not created yet is waited for). Default: false.
    */
   whileRunning?: boolean | undefined;
 }
@@ -177,16 +177,12 @@ export class OrderProcessor {
     }
   }
 
-  /** One pass at `clock.now()`: accept due batches, collect fills, rewrite positions. */
+  /**
+   * One pass at `clock.now()`: accept due batches, collect fills, rewrite positions. A run
+   * that is not in the database yet is waited for (the pass does nothing).
+   */
   async runOnce(): Promise<OrderProcessorPass> {
     const now = this.#clock.now();
-    const run = await this.db.getRun(this.runId);
-    if (run === undefined) {
-      throw new UsageError(
-        `OrderProcessor: no run ${this.runId} in the OMS database ${this.db.location}; the ` +
-          `submitting system creates it (putRun) before submitting orders`,
-      );
-    }
     const pass: OrderProcessorPass = {
       time: now,
       accepted: [],
@@ -195,6 +191,9 @@ export class OrderProcessor {
       ordersUpdated: 0,
       positionsRewritten: false,
     };
+    // A processor may start before the system has created its run: nothing to do yet.
+    const run = await this.db.getRun(this.runId);
+    if (run === undefined) return pass;
     for (const batch of await this.db.listUnacceptedSubmissions(this.runId)) {
       if (batch.timestampDb + this.acceptDelayMs > now) break; // sorted by timestamp_db
       await this.#accept(batch, run.strategy, now, pass);
@@ -202,7 +201,9 @@ export class OrderProcessor {
     const changed = pass.accepted.length > 0;
     if (this.fillSource === "broker") {
       await this.#collectFromBroker(now, run.strategy, changed, pass);
-    } else await this.#collectFromTable(now, run.strategy, changed, pass);
+    } else {
+      await this.#collectFromTable(now, run.strategy, changed, pass);
+    }
     return pass;
   }
 
@@ -232,9 +233,12 @@ export class OrderProcessor {
         summary.stoppedBy = "until";
         return summary;
       }
-      if (options.whileRunning && (await this.db.getRun(this.runId))?.status !== "running") {
-        summary.stoppedBy = "run_ended";
-        return summary;
+      if (options.whileRunning) {
+        const run = await this.db.getRun(this.runId);
+        if (run !== undefined && run.status !== "running") {
+          summary.stoppedBy = "run_ended";
+          return summary;
+        }
       }
       const next = options.until === undefined
         ? now + this.pollMs

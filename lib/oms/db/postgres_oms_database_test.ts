@@ -99,7 +99,6 @@ Deno.test({
 
 Deno.test({
   name: "PostgresOmsDatabase.open() names the server when it cannot connect",
-  ignore,
   fn: async () => {
     await assert.rejects(
       PostgresOmsDatabase.open("postgres://nobody@127.0.0.1:1/none", { connectTimeoutS: 2 }),

@@ -29,7 +29,7 @@ export class EmulatorAccount {
     for (const [asset, amount] of Object.entries(initial)) this.setFree(asset, amount);
   }
 
-  /** When a balance last changed (epoch ms; 0 before any trade). */
+  /** When a balance last changed (epoch ms, as recorded by `touch`; 0 before any). */
   get updateTime(): number {
     return this.#updateTime;
   }
@@ -54,30 +54,32 @@ export class EmulatorAccount {
     this.#get(asset).free = amount;
   }
 
+  /** Records that a balance changed at `now` (reported as the account's `updateTime`). */
+  touch(now: number): void {
+    this.#updateTime = now;
+  }
+
   /** Moves `amount` from free to locked; throws -2010 "insufficient balance" when free is short. */
-  lock(asset: string, amount: number, now: number): void {
+  lock(asset: string, amount: number): void {
     const b = this.#get(asset);
     if (b.free + _EPS * Math.max(1, amount) < amount) {
       throw BinanceErrors.orderRejected(REJECT_REASONS.insufficientBalance);
     }
     b.free = _clean(b.free - amount);
     b.locked = _clean(b.locked + amount);
-    this.#updateTime = now;
   }
 
   /** Moves `amount` from locked back to free (a cancel, or what a fill did not use). */
-  unlock(asset: string, amount: number, now: number): void {
+  unlock(asset: string, amount: number): void {
     const b = this.#get(asset);
     b.locked = _clean(b.locked - amount);
     b.free = _clean(b.free + amount);
-    this.#updateTime = now;
   }
 
   /** Removes `amount` from locked (paid by a fill of an open order). */
-  spendLocked(asset: string, amount: number, now: number): void {
+  spendLocked(asset: string, amount: number): void {
     const b = this.#get(asset);
     b.locked = _clean(b.locked - amount);
-    this.#updateTime = now;
   }
 
   /** Checks that `amount` of `asset` is free; throws -2010 "insufficient balance" otherwise. */
@@ -89,10 +91,9 @@ export class EmulatorAccount {
   }
 
   /** Adds `delta` (may be negative: a payment) to the free amount of `asset`. */
-  addFree(asset: string, delta: number, now: number): void {
+  addFree(asset: string, delta: number): void {
     const b = this.#get(asset);
     b.free = _clean(b.free + delta);
-    this.#updateTime = now;
   }
 
   #get(asset: string): AssetBalance {

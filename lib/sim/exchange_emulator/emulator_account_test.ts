@@ -5,12 +5,13 @@ import { EmulatorAccount } from "./emulator_account.ts";
 
 Deno.test("EmulatorAccount lock/unlock/spendLocked move funds between free and locked", () => {
   const a = new EmulatorAccount({ USDT: 1000 });
-  a.lock("USDT", 300.5, 1);
+  a.lock("USDT", 300.5);
   assert.deepEqual(a.balance("USDT"), { free: 699.5, locked: 300.5 });
-  a.spendLocked("USDT", 100.5, 2);
-  a.unlock("USDT", 200, 3);
+  a.spendLocked("USDT", 100.5);
+  a.unlock("USDT", 200);
   assert.deepEqual(a.balance("USDT"), { free: 899.5, locked: 0 });
-  a.addFree("BTC", 0.1, 4);
+  a.addFree("BTC", 0.1);
+  a.touch(4);
   assert.deepEqual(a.balances().map(([k]) => k), ["BTC", "USDT"]);
   assert.equal(a.updateTime, 4);
 });
@@ -20,7 +21,7 @@ Deno.test("EmulatorAccount.lock()/requireFree() reject short funds with -2010", 
   const insufficient = (e: unknown) =>
     e instanceof BinanceApiError && e.code === -2010 &&
     e.message === "Account has insufficient balance for requested action.";
-  assert.throws(() => a.lock("USDT", 10.01, 1), insufficient);
+  assert.throws(() => a.lock("USDT", 10.01), insufficient);
   assert.throws(() => a.requireFree("BTC", 0.001), insufficient);
   a.requireFree("USDT", 10);
   assert.deepEqual(a.balance("USDT"), { free: 10, locked: 0 });
@@ -28,8 +29,8 @@ Deno.test("EmulatorAccount.lock()/requireFree() reject short funds with -2010", 
 
 Deno.test("EmulatorAccount keeps float noise out of balances", () => {
   const a = new EmulatorAccount({ USDT: 0.3 });
-  a.addFree("USDT", -0.1, 1);
-  a.addFree("USDT", -0.2, 1);
+  a.addFree("USDT", -0.1);
+  a.addFree("USDT", -0.2);
   assert.equal(a.balance("USDT").free, 0);
   assert.throws(() => new EmulatorAccount({ USDT: -1 }), UsageError);
 });

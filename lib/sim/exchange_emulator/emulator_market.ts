@@ -35,6 +35,8 @@ export interface KlineQuery {
   endTime?: number | undefined;
   /** Number of klines, 1..1000. */
   limit: number;
+  /** The clock's time: only klines known then are returned. */
+  now: number;
 }
 
 /** A Binance kline row: `[openTime, o, h, l, c, v, closeTime, quoteVolume, trades, takerBase, takerQuote, "0"]`. */
@@ -87,8 +89,8 @@ export class EmulatorMarket {
   /** Creates a market from its sorted columns (use `EmulatorMarket.fromBars`). */
   constructor(
     fullSymbol: string,
-    barMs: number,
     columns: {
+      barMs: number;
       end: Float64Array;
       open: Float64Array;
       high: Float64Array;
@@ -106,7 +108,7 @@ export class EmulatorMarket {
     this.base = base.toUpperCase();
     this.quote = quote.toUpperCase();
     this.symbol = this.base + this.quote;
-    this.barMs = barMs;
+    this.barMs = columns.barMs;
     this.end = columns.end;
     this.open = columns.open;
     this.high = columns.high;
@@ -178,7 +180,8 @@ export class EmulatorMarket {
           );
         }
       }
-      const market = new EmulatorMarket(fullSymbol, barMs, {
+      const market = new EmulatorMarket(fullSymbol, {
+        barMs,
         end,
         open: Float64Array.from(f("open")),
         high: Float64Array.from(f("high")),
@@ -236,9 +239,9 @@ export class EmulatorMarket {
    * `limit` up to `endTime`. Quote volume is approximated as Σ volume × (high + low + close) / 3
    * (the snapshot has no quote volume); trade counts and taker volumes are 0.
    */
-  klines(intervalMs: number, query: KlineQuery, now: number): BinanceKline[] {
+  klines(intervalMs: number, query: KlineQuery): BinanceKline[] {
     const groups: [number, number][] = [];
-    const { startTime, endTime, limit } = query;
+    const { startTime, endTime, limit, now } = query;
     if (startTime !== undefined) {
       const firstOpen = Math.ceil(startTime / intervalMs) * intervalMs;
       let i = this.indexAfter(firstOpen + this.barMs - 1);

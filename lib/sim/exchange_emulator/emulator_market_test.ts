@@ -42,10 +42,10 @@ Deno.test("EmulatorMarket.fromBars() refuses several exchanges unless one is cho
 Deno.test("EmulatorMarket.klines() serves only bars known at now, never the forming one", () => {
   const m = _markets(ramp(6)).get("BTCUSDT") as EmulatorMarket;
   // Bar 3 ends at T0+15m and is known at T0+15m10s.
-  const at = (now: number) => m.klines(_M5, { limit: 500 }, now).map((k) => k[0]);
+  const at = (now: number) => m.klines(_M5, { limit: 500, now }).map((k) => k[0]);
   assert.deepEqual(at(_T0 + 3 * _M5), [_T0, _T0 + _M5]);
   assert.deepEqual(at(_T0 + 3 * _M5 + 10_000), [_T0, _T0 + _M5, _T0 + 2 * _M5]);
-  const k = m.klines(_M5, { limit: 1 }, _T0 + 3 * _M5 + 10_000)[0];
+  const k = m.klines(_M5, { limit: 1, now: _T0 + 3 * _M5 + 10_000 })[0];
   assert.deepEqual(k, [
     _T0 + 2 * _M5,
     "102.00000000",
@@ -66,7 +66,7 @@ Deno.test("EmulatorMarket.klines() pages with startTime/endTime/limit like Binan
   const m = _markets(ramp(12)).get("BTCUSDT") as EmulatorMarket;
   const now = _T0 + 24 * _M5;
   const opens = (q: { startTime?: number; endTime?: number; limit: number }) =>
-    m.klines(_M5, q, now).map((k) => (k[0] - _T0) / _M5);
+    m.klines(_M5, { ...q, now }).map((k) => (k[0] - _T0) / _M5);
   assert.deepEqual(opens({ startTime: _T0 + 2 * _M5, limit: 3 }), [2, 3, 4]);
   assert.deepEqual(opens({ startTime: _T0 + 2 * _M5 + 1, limit: 2 }), [3, 4]);
   assert.deepEqual(opens({ startTime: _T0 + 9 * _M5, limit: 10 }), [9, 10, 11]);
@@ -77,8 +77,8 @@ Deno.test("EmulatorMarket.klines() pages with startTime/endTime/limit like Binan
 
 Deno.test("EmulatorMarket.klines() aggregates whole epoch-aligned periods once they are over", () => {
   const m = _markets(ramp(24)).get("BTCUSDT") as EmulatorMarket; // T0 10:00 → 12:00
-  assert.deepEqual(m.klines(H1, { limit: 10 }, _T0 + H1 + 20_000).map((k) => k[0]), [_T0]);
-  const [k] = m.klines(H1, { limit: 1, startTime: _T0 }, _T0 + 2 * H1 + 10_000);
+  assert.deepEqual(m.klines(H1, { limit: 10, now: _T0 + H1 + 20_000 }).map((k) => k[0]), [_T0]);
+  const [k] = m.klines(H1, { limit: 1, startTime: _T0, now: _T0 + 2 * H1 + 10_000 });
   assert.ok(k !== undefined);
   assert.equal(k[1], "100.00000000"); // open of the first bar
   assert.equal(k[2], "112.00000000"); // max high
@@ -87,8 +87,8 @@ Deno.test("EmulatorMarket.klines() aggregates whole epoch-aligned periods once t
   assert.equal(k[5], "78.00000000"); // 1 + … + 12
   assert.equal(k[6], _T0 + H1 - 1);
   // The second hour (bars 13..24) is only served once its last bar is known.
-  assert.equal(m.klines(H1, { limit: 10 }, _T0 + 2 * H1 + 9_999).length, 1);
-  assert.equal(m.klines(H1, { limit: 10 }, _T0 + 2 * H1 + 10_000).length, 2);
+  assert.equal(m.klines(H1, { limit: 10, now: _T0 + 2 * H1 + 9_999 }).length, 1);
+  assert.equal(m.klines(H1, { limit: 10, now: _T0 + 2 * H1 + 10_000 }).length, 2);
 });
 
 Deno.test("EmulatorMarket.lastKnownIndex() follows knowledge times", () => {

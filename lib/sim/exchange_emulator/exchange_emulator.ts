@@ -308,7 +308,7 @@ export class ExchangeEmulator {
     const fault = this.faults.decide(
       method,
       url.pathname,
-      method === "POST" && url.pathname === "/api/v3/order",
+      { orderCreation: method === "POST" && url.pathname === "/api/v3/order" },
     );
     if (fault !== undefined) record.fault = fault.kind;
     const drop = (): void => {

@@ -118,7 +118,7 @@ Deno.test("ExchangeEmulator drop_after creates the order and drops the answer", 
     };
     await assert.rejects(_signedFetch(emulator, order), TypeError);
     assert.equal(
-      emulator.engine.getOrder("BTCUSDT", { origClientOrderId: "once" }).status,
+      emulator.engine.getOrder({ symbol: "BTCUSDT", origClientOrderId: "once" }).status,
       "FILLED",
     );
     const again = await json(await _signedFetch(emulator, order));

@@ -58,6 +58,12 @@ export interface FailNextOptions {
   status?: number;
 }
 
+/** Options of `FaultInjector.decide`. */
+export interface DecideOptions {
+  /** The request creates an order (`POST /api/v3/order`): `reject` applies. Default: false. */
+  orderCreation?: boolean;
+}
+
 /** The fault to apply to one request. */
 export interface FaultDecision {
   /** The kind of fault. */
@@ -143,12 +149,13 @@ export class FaultInjector {
   }
 
   /**
-   * The fault for a request (undefined: answer normally). `isOrderCreation` says whether
-   * `reject` applies. Each request matching the random configuration draws from the PRNG
+   * The fault for a request (undefined: answer normally); `reject` applies only with
+   * `options.orderCreation`. Each request matching the random configuration draws from the PRNG
    * exactly once (twice when it gets a fault), so decisions depend only on the seed and the
    * request sequence.
    */
-  decide(method: string, path: string, isOrderCreation: boolean): FaultDecision | undefined {
+  decide(method: string, path: string, options: DecideOptions = {}): FaultDecision | undefined {
+    const isOrderCreation = options.orderCreation ?? false;
     const m = method.toUpperCase();
     const k = this.#oneShots.findIndex((o) =>
       o.path === path && (o.method === undefined || o.method === m) &&

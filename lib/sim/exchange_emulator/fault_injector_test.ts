@@ -3,7 +3,7 @@ import { UsageError } from "../../errors/mod.ts";
 import { type FaultDecision, FaultInjector } from "./fault_injector.ts";
 
 function run(f: FaultInjector, n: number, path = "/api/v3/klines"): (string | undefined)[] {
-  return Array.from({ length: n }, () => f.decide("GET", path, false)?.kind);
+  return Array.from({ length: n }, () => f.decide("GET", path)?.kind);
 }
 
 Deno.test("FaultInjector.decide() is deterministic per seed and close to the rate", () => {
@@ -24,31 +24,31 @@ Deno.test("FaultInjector.decide() limits random faults to the configured endpoin
     kinds: ["5xx"],
     endpoints: ["POST /api/v3/order", "/api/v3/depth"],
   });
-  assert.equal(f.decide("GET", "/api/v3/klines", false), undefined);
-  assert.equal(f.decide("GET", "/api/v3/order", false), undefined);
-  const d = f.decide("POST", "/api/v3/order", true) as FaultDecision;
+  assert.equal(f.decide("GET", "/api/v3/klines"), undefined);
+  assert.equal(f.decide("GET", "/api/v3/order"), undefined);
+  const d = f.decide("POST", "/api/v3/order", { orderCreation: true }) as FaultDecision;
   assert.equal(d.kind, "5xx");
   assert.ok(d.status === 502 || d.status === 503);
-  assert.equal(f.decide("GET", "/api/v3/depth", false)?.kind, "5xx");
+  assert.equal(f.decide("GET", "/api/v3/depth")?.kind, "5xx");
 });
 
 Deno.test("FaultInjector.decide() applies 'reject' only to order creation", () => {
   const f = new FaultInjector({ rate: 1, kinds: ["reject"] });
-  assert.equal(f.decide("GET", "/api/v3/klines", false), undefined);
-  assert.equal(f.decide("POST", "/api/v3/order", true)?.kind, "reject");
+  assert.equal(f.decide("GET", "/api/v3/klines"), undefined);
+  assert.equal(f.decide("POST", "/api/v3/order", { orderCreation: true })?.kind, "reject");
 });
 
 Deno.test("FaultInjector.failNext() queues one-shot faults before random ones", () => {
   const f = new FaultInjector();
   f.failNext("/api/v3/klines", "429", { count: 2, retryAfterS: 3 });
   f.failNext("/api/v3/order", "drop_after", { method: "POST" });
-  assert.equal(f.decide("GET", "/api/v3/order", false), undefined);
-  const first = f.decide("GET", "/api/v3/klines", false) as FaultDecision;
+  assert.equal(f.decide("GET", "/api/v3/order"), undefined);
+  const first = f.decide("GET", "/api/v3/klines") as FaultDecision;
   assert.deepEqual([first.kind, first.status, first.retryAfterS], ["429", 429, 3]);
-  assert.equal(f.decide("GET", "/api/v3/klines", false)?.kind, "429");
-  assert.equal(f.decide("GET", "/api/v3/klines", false), undefined);
-  assert.equal(f.decide("POST", "/api/v3/order", true)?.kind, "drop_after");
-  assert.equal(f.decide("POST", "/api/v3/order", true), undefined);
+  assert.equal(f.decide("GET", "/api/v3/klines")?.kind, "429");
+  assert.equal(f.decide("GET", "/api/v3/klines"), undefined);
+  assert.equal(f.decide("POST", "/api/v3/order", { orderCreation: true })?.kind, "drop_after");
+  assert.equal(f.decide("POST", "/api/v3/order", { orderCreation: true }), undefined);
 });
 
 Deno.test("FaultInjector.configure() refuses bad rates and kinds", () => {

@@ -103,9 +103,9 @@ export function checkLotSize(f: MarketFilters, qty: number): void {
   }
 }
 
-/** Throws -1013 `Filter failure: NOTIONAL` when `price × qty` is below the minimum order value. */
-export function checkNotional(f: MarketFilters, price: number, qty: number): void {
-  if (price * qty < f.minNotional - 1e-12) throw BinanceErrors.filterFailure("NOTIONAL");
+/** Throws -1013 `Filter failure: NOTIONAL` when `notional` (price × qty) is below the minimum. */
+export function checkNotional(f: MarketFilters, notional: number): void {
+  if (notional < f.minNotional - 1e-12) throw BinanceErrors.filterFailure("NOTIONAL");
 }
 
 function _pow10(e: number): number {

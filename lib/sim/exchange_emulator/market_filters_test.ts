@@ -58,6 +58,6 @@ Deno.test("checkPriceFilter()/checkLotSize()/checkNotional() throw -1013 naming 
   checkLotSize(f, 0.00123);
   failure(() => checkLotSize(f, 0.000123), "LOT_SIZE");
   failure(() => checkLotSize(f, 0.000001), "LOT_SIZE");
-  checkNotional(f, 95_000, 0.0001);
-  failure(() => checkNotional(f, 95_000, 0.00005), "NOTIONAL");
+  checkNotional(f, 95_000 * 0.0001);
+  failure(() => checkNotional(f, 95_000 * 0.00005), "NOTIONAL");
 });

@@ -134,6 +134,8 @@ export interface EmulatorTrade {
 
 /** Which order a query or cancel names. */
 export interface OrderRef {
+  /** Binance symbol the order must be on. */
+  symbol: string;
   /** Exchange order id. */
   orderId?: number | undefined;
   /** Client order id. */
@@ -270,7 +272,7 @@ export class MatchingEngine {
       timeInForce = req.timeInForce;
       checkPriceFilter(f, req.price);
       checkLotSize(f, req.quantity);
-      checkNotional(f, req.price, req.quantity);
+      checkNotional(f, req.price * req.quantity);
     } else {
       if (req.price !== undefined) throw BinanceErrors.paramNotRequired("price");
       if (req.timeInForce !== undefined) throw BinanceErrors.paramNotRequired("timeInForce");
@@ -293,7 +295,7 @@ export class MatchingEngine {
     }
     const marketable = req.type === "MARKET" ||
       (buy ? (req.price as number) >= q.ask : (req.price as number) <= q.bid);
-    if (req.type === "MARKET") checkNotional(f, touch, qty);
+    if (req.type === "MARKET") checkNotional(f, touch * qty);
     // Funds: immediate fills need the taker cost free; resting orders lock theirs.
     const limitPrice = req.price ?? touch;
     if (marketable) {
@@ -328,7 +330,8 @@ export class MatchingEngine {
       order.status = "EXPIRED";
     } else {
       const amount = buy ? order.price * qty * (1 + this.#maker) : qty;
-      this.#account.lock(buy ? m.quote : m.base, amount, now);
+      this.#account.lock(buy ? m.quote : m.base, amount);
+      this.#account.touch(now);
       order.locked = amount;
       s.open.push(order);
     }
@@ -338,9 +341,9 @@ export class MatchingEngine {
     return order;
   }
 
-  /** The order named by `ref` on `symbol`; throws -2013 when there is none, -1102 without a ref. */
-  getOrder(symbol: string, ref: OrderRef): EmulatorOrder {
-    const order = this.#find(symbol, ref);
+  /** The order named by `ref`; throws -2013 when there is none, -1102 without an id. */
+  getOrder(ref: OrderRef): EmulatorOrder {
+    const order = this.#find(ref);
     if (order === undefined) throw BinanceErrors.noSuchOrder();
     return order;
   }
@@ -349,12 +352,12 @@ export class MatchingEngine {
    * Cancels an open order at `now` and releases its locked funds; throws -2011 "Unknown order
    * sent." when it is unknown or no longer open.
    */
-  cancelOrder(symbol: string, ref: OrderRef, now: number): EmulatorOrder {
-    const order = this.#find(symbol, ref);
+  cancelOrder(ref: OrderRef, now: number): EmulatorOrder {
+    const order = this.#find(ref);
     if (order === undefined || (order.status !== "NEW" && order.status !== "PARTIALLY_FILLED")) {
       throw BinanceErrors.unknownOrder();
     }
-    const s = this.#symbols.get(symbol) as _SymbolState;
+    const s = this.#symbols.get(ref.symbol) as _SymbolState;
     this.#close(s, order, "CANCELED", now);
     return order;
   }
@@ -395,14 +398,14 @@ export class MatchingEngine {
     return trades.filter((t) => ids.has(t.id));
   }
 
-  #find(symbol: string, ref: OrderRef): EmulatorOrder | undefined {
+  #find(ref: OrderRef): EmulatorOrder | undefined {
     if (ref.orderId === undefined && ref.origClientOrderId === undefined) {
       throw BinanceErrors.mandatoryParam("orderId");
     }
     const order = ref.orderId !== undefined
       ? this.#byId.get(ref.orderId)
       : this.#byClientId.get(ref.origClientOrderId as string);
-    if (order === undefined || order.symbol !== symbol) return undefined;
+    if (order === undefined || order.symbol !== ref.symbol) return undefined;
     if (ref.origClientOrderId !== undefined && order.clientOrderId !== ref.origClientOrderId) {
       return undefined;
     }
@@ -466,25 +469,26 @@ export class MatchingEngine {
     order.cummulativeQuoteQty = _round(order.cummulativeQuoteQty + value);
     order.updateTime = time;
     const a = this.#account;
+    a.touch(time);
     if (order.side === "BUY") {
       if (isMaker) {
         const spent = Math.min(order.locked, value + commission);
-        a.spendLocked(m.quote, spent, time);
+        a.spendLocked(m.quote, spent);
         order.locked = _round(order.locked - spent);
-        a.addFree(m.quote, -(value + commission - spent), time);
+        a.addFree(m.quote, -(value + commission - spent));
       } else {
-        a.addFree(m.quote, -(value + commission), time);
+        a.addFree(m.quote, -(value + commission));
       }
-      a.addFree(m.base, qty, time);
+      a.addFree(m.base, qty);
     } else {
       if (isMaker) {
         const spent = Math.min(order.locked, qty);
-        a.spendLocked(m.base, spent, time);
+        a.spendLocked(m.base, spent);
         order.locked = _round(order.locked - spent);
       } else {
-        a.addFree(m.base, -qty, time);
+        a.addFree(m.base, -qty);
       }
-      a.addFree(m.quote, value - commission, time);
+      a.addFree(m.quote, value - commission);
     }
     if (order.executedQty >= order.origQty - 1e-12) this.#close(s, order, "FILLED", time);
     else order.status = "PARTIALLY_FILLED";
@@ -493,11 +497,8 @@ export class MatchingEngine {
   /** Ends an order (filled or canceled): releases what it still locks, removes it from the book. */
   #close(s: _SymbolState, order: EmulatorOrder, status: OrderStatus, time: number): void {
     if (order.locked > 0) {
-      this.#account.unlock(
-        order.side === "BUY" ? s.market.quote : s.market.base,
-        order.locked,
-        time,
-      );
+      this.#account.unlock(order.side === "BUY" ? s.market.quote : s.market.base, order.locked);
+      this.#account.touch(time);
       order.locked = 0;
     }
     order.status = status;

@@ -146,14 +146,14 @@ Deno.test("MatchingEngine.cancelOrder() releases the lock; a second cancel is -2
     newClientOrderId: "c1",
   }, known(1));
   assert.ok(account.balance("USDT").locked > 0);
-  const c = engine.cancelOrder("BTCUSDT", { origClientOrderId: "c1" }, known(1) + 1);
+  const c = engine.cancelOrder({ symbol: "BTCUSDT", origClientOrderId: "c1" }, known(1) + 1);
   assert.equal(c.status, "CANCELED");
   assert.deepEqual(account.balance("USDT"), { free: 100_000, locked: 0 });
-  rejects(() => engine.cancelOrder("BTCUSDT", { orderId: o.orderId }, known(1) + 2), -2011);
-  assert.equal(engine.getOrder("BTCUSDT", { orderId: o.orderId }).status, "CANCELED");
-  rejects(() => engine.getOrder("BTCUSDT", { orderId: 999 }), -2013);
-  rejects(() => engine.getOrder("ETHUSDT", { orderId: o.orderId }), -2013);
-  rejects(() => engine.getOrder("BTCUSDT", {}), -1102);
+  rejects(() => engine.cancelOrder({ symbol: "BTCUSDT", orderId: o.orderId }, known(1) + 2), -2011);
+  assert.equal(engine.getOrder({ symbol: "BTCUSDT", orderId: o.orderId }).status, "CANCELED");
+  rejects(() => engine.getOrder({ symbol: "BTCUSDT", orderId: 999 }), -2013);
+  rejects(() => engine.getOrder({ symbol: "ETHUSDT", orderId: o.orderId }), -2013);
+  rejects(() => engine.getOrder({ symbol: "BTCUSDT" }), -1102);
 });
 
 Deno.test("MatchingEngine.placeOrder() rejects duplicates, short funds, filters and a closed market", () => {

@@ -127,7 +127,8 @@ class _SpotApi {
       startTime: this.#optInt(r, "startTime"),
       endTime: this.#optInt(r, "endTime"),
       limit,
-    }, this.#v.now());
+      now: this.#v.now(),
+    });
   }
 
   /** Answers for one symbol (`symbol`), a list (`symbols`), or every symbol. */
@@ -343,13 +344,13 @@ class _SpotApi {
 
   queryOrder(r: EmulatorRequest): unknown {
     const m = this.#market(r);
-    return _orderJson(this.#v.engine.getOrder(m.symbol, this.#ref(r)));
+    return _orderJson(this.#v.engine.getOrder(this.#ref(r, m)));
   }
 
   cancelOrder(r: EmulatorRequest): unknown {
     const m = this.#market(r);
     const now = this.#v.now();
-    const order = this.#v.engine.cancelOrder(m.symbol, this.#ref(r), now);
+    const order = this.#v.engine.cancelOrder(this.#ref(r, m), now);
     return _cancelJson(order, r.params.get("newClientOrderId") ?? `cancel-${order.orderId}`, now);
   }
 
@@ -365,7 +366,7 @@ class _SpotApi {
     if (open.length === 0) throw BinanceErrors.unknownOrder();
     return open.map((o) =>
       _cancelJson(
-        this.#v.engine.cancelOrder(m.symbol, { orderId: o.orderId }, now),
+        this.#v.engine.cancelOrder({ symbol: m.symbol, orderId: o.orderId }, now),
         `cancel-${o.orderId}`,
         now,
       )
@@ -433,8 +434,9 @@ class _SpotApi {
     });
   }
 
-  #ref(r: EmulatorRequest): OrderRef {
+  #ref(r: EmulatorRequest, m: EmulatorMarket): OrderRef {
     return {
+      symbol: m.symbol,
       orderId: this.#optInt(r, "orderId"),
       origClientOrderId: r.params.get("origClientOrderId"),
     };
