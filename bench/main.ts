@@ -6,6 +6,8 @@
 import { type BenchFigure, sharedDataDir } from "./_bench.ts";
 import { benchMarketData } from "./market_data_bench.ts";
 import { benchDag } from "./dag_bench.ts";
+import { benchExchangeEmulator } from "./exchange_emulator_bench.ts";
+import { benchDump } from "./dump_bench.ts";
 
 const dataDir = sharedDataDir();
 const figures: BenchFigure[] = [];
@@ -14,12 +16,14 @@ console.log(
 );
 if (dataDir === undefined) {
   console.log(
-    "shared data not found (../shared/data/binance_spot_5m or $DAGTRADE_SHARED_DATA): nothing to run",
+    "shared data not found (../shared/data/binance_spot_5m or $DAGTRADE_SHARED_DATA): skipping the benchmarks that need it",
   );
 } else {
   figures.push(...await benchMarketData(dataDir));
   figures.push(...await benchDag(dataDir));
 }
+figures.push(...await benchDump());
+figures.push(...await benchExchangeEmulator());
 const w = Math.max(...figures.map((f) => f.name.length), 10);
 for (const f of figures) {
   console.log(

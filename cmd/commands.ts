@@ -2,6 +2,11 @@
 import type { Command } from "./command.ts";
 import { dumpMarketDataCommand } from "./dump_market_data.ts";
 import { inspectDataCommand } from "./inspect_data.ts";
+import { exchangeEmulatorCommand } from "./exchange_emulator.ts";
 
 /** Every registered subcommand, in help order. */
-export const COMMANDS: readonly Command[] = [dumpMarketDataCommand, inspectDataCommand];
+export const COMMANDS: readonly Command[] = [
+  dumpMarketDataCommand,
+  inspectDataCommand,
+  exchangeEmulatorCommand,
+];

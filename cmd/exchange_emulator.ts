@@ -82,7 +82,7 @@ const spec: CommandSpec = {
       type: "string",
       valueName: "<ASSET=amount>",
       multiple: true,
-      description: "Initial free balance, repeatable (USDT=100000)",
+      description: "Initial free balance (if none: USDT=100000)",
     },
     {
       name: "api-key",

@@ -419,3 +419,38 @@ Deno.test("exchange-emulator command refuses bad options with UsageError", async
     );
   }
 });
+
+Deno.test("ccxt inside an event-driven ReplayedClock run: orders fill as the clock jumps", async () => {
+  await withEmulator(async ({ exchange, clock, emulator }) => {
+    const result = await clock.run(async () => {
+      const bid = (await exchange.fetchTicker("BTC/USDT")).bid as number;
+      const price = Math.round(bid * 0.995);
+      const order = await exchange.createOrder("BTC/USDT", "limit", "buy", 0.01, price);
+      await clock.sleepUntil(Date.UTC(2025, 0, 12));
+      const filled = await exchange.fetchOrder(String(order.id), "BTC/USDT");
+      // A latency fault sleeps on the same clock: the answer comes 5 simulated seconds later.
+      emulator.failNext("/api/v3/time", "latency", { latencyMs: 5000 });
+      const time = await exchange.fetchTime();
+      return { status: filled.status, average: filled.average, price, time };
+    });
+    assert.deepEqual([result.status, result.average], ["closed", result.price]);
+    assert.equal(result.time, Date.UTC(2025, 0, 12) + 5000);
+  });
+});
+
+Deno.test("the emulator serves on a RealClock: every past bar known, orders stamped with wall time", async () => {
+  const { RealClock } = await import("../lib/sim/mod.ts");
+  const clock = new RealClock();
+  const emulator = await startExchangeEmulator(await fixtureBars(), { clock });
+  try {
+    const exchange = new ccxt.binance(emulatorCcxtOptions(emulator));
+    const [last] = await exchange.fetchOHLCV("ETH/USDT", "5m", undefined, 1);
+    assert.equal(last?.[0], Date.UTC(2025, 1, 17) - M5);
+    const before = clock.now();
+    const order = await exchange.createOrder("ETH/USDT", "market", "buy", 0.01);
+    assert.equal(order.status, "closed");
+    assert.ok((order.timestamp as number) >= before && (order.timestamp as number) <= clock.now());
+  } finally {
+    await emulator.close();
+  }
+});

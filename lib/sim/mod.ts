@@ -26,3 +26,4 @@ export * from "./ccxt_exchange.ts";
 export * from "./ohlcv_to_bars.ts";
 export * from "./store_dump_plan.ts";
 export * from "./dump_ohlcv.ts";
+export * from "./exchange_emulator/mod.ts";

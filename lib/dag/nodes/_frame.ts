@@ -47,35 +47,79 @@ export function _guard<T>(nodeId: string, fn: () => T): T {
 const _DATETIME_MS_UTC = pl.Datetime("ms", "UTC");
 const _LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A Float64 column read into JS: values (nulls as NaN) and its null mask (1 = null). */
+export interface _Float64Column {
+  /** The values, nulls (and NaN) as NaN. Read-only (shared through the cache). */
+  readonly values: Float64Array;
+  /** 1 where the column is null; `undefined` when it has no nulls. Read-only. */
+  readonly nulls: Uint8Array | undefined;
+}
+
 /**
- * A Float64 column's values with its null mask (1 = null; `undefined` when it has no nulls);
- * nulls read as NaN. `undefined` when the column is not Float64.
+ * A cached column: `nulls` is the mask, `undefined` (no nulls), or `"nan"` (exactly the NaN
+ * values are nulls: a column written by `_withValues`; the mask is derived when asked for).
  */
-export function _float64Column(
-  df: pl.DataFrame,
-  col: string,
-): { values: Float64Array; nulls: Uint8Array | undefined } | undefined {
+type _Cached = { values: Float64Array; nulls: Uint8Array | undefined | "nan" };
+
+/**
+ * Cached columns by frame then column name. Frames are immutable, and a node's output shares
+ * the cached columns it did not write (`_sameRows`), so a column is copied out of Polars once
+ * per DAG run (or never, when a node wrote it from JS).
+ */
+const _columns = new WeakMap<pl.DataFrame, Map<string, _Cached>>();
+
+function _cache(df: pl.DataFrame, col: string, entry: _Cached): void {
+  let map = _columns.get(df);
+  if (map === undefined) {
+    map = new Map();
+    _columns.set(df, map);
+  }
+  map.set(col, entry);
+}
+
+/**
+ * A Float64 column's values with its null mask; `undefined` when the column is not Float64.
+ * Read-only: cached per frame, so callers must not modify the arrays.
+ */
+export function _float64Column(df: pl.DataFrame, col: string): _Float64Column | undefined {
+  const cached = _columns.get(df)?.get(col);
+  if (cached !== undefined) {
+    if (cached.nulls === "nan") cached.nulls = _nanMask(cached.values);
+    return cached as _Float64Column;
+  }
   const s = df.getColumn(col);
   if (!s.dtype.equals(pl.Float64)) return undefined;
   const n = s.length;
   const nullCount = s.nullCount();
-  if (nullCount === 0) return { values: s.toTypedArray() as Float64Array, nulls: undefined };
-  const nulls = s.isNull().cast(pl.UInt8).toTypedArray() as Uint8Array;
-  const values = nullCount === n
-    ? new Float64Array(n)
-    : s.fillNull("zero").toTypedArray() as Float64Array;
-  for (let i = 0; i < n; i++) if (nulls[i] === 1) values[i] = Number.NaN;
-  return { values, nulls };
+  let entry: _Cached;
+  if (nullCount === 0) {
+    entry = { values: s.toTypedArray() as Float64Array, nulls: undefined };
+  } else {
+    const nulls = s.isNull().cast(pl.UInt8).toTypedArray() as Uint8Array;
+    const values = nullCount === n
+      ? new Float64Array(n)
+      : s.fillNull("zero").toTypedArray() as Float64Array;
+    for (let i = 0; i < n; i++) if (nulls[i] === 1) values[i] = Number.NaN;
+    entry = { values, nulls };
+  }
+  _cache(df, col, entry);
+  return entry as _Float64Column;
+}
+
+/** 1 where `v` is NaN; `undefined` when none is. */
+function _nanMask(v: Float64Array): Uint8Array | undefined {
+  let mask: Uint8Array | undefined;
+  for (let i = 0; i < v.length; i++) {
+    if (Number.isNaN(v[i] as number)) (mask ??= new Uint8Array(v.length))[i] = 1;
+  }
+  return mask;
 }
 
 /**
- * The column as a Float64Array, nulls (and NaN) as NaN. Read-only: the array may be the one a
- * node wrote the column from (cached per frame by `_withValues`), so callers must not modify
- * it.
+ * The column as a Float64Array, nulls (and NaN) as NaN. Read-only: cached per frame (it may
+ * be the very array a node wrote the column from), so callers must not modify it.
  */
 export function _values(df: pl.DataFrame, col: string): Float64Array {
-  const cached = _columnValues.get(df)?.get(col);
-  if (cached !== undefined) return cached;
   const fast = _float64Column(df, col);
   if (fast !== undefined) return fast.values;
   const s = df.select(pl.col(col).cast(pl.Float64).fillNull(Number.NaN).alias(col)).getColumn(
@@ -117,7 +161,8 @@ function _nanRows(v: Float64Array): Uint32Array {
 
 /**
  * Adds (or replaces) Float64 columns from typed arrays; NaN becomes null. Eager Polars calls
- * only (no query plan per column), and the output inherits the input's cached asset layout.
+ * only (no query plan per column); the output inherits the input's cached layout and columns,
+ * and caches the arrays given, which the caller must no longer modify.
  */
 export function _withValues(
   df: pl.DataFrame,
@@ -127,25 +172,63 @@ export function _withValues(
   let out = df;
   for (const [name, v] of columns) out = out.withColumn(_seriesWithNulls(name, v, _nanRows(v)));
   _sameRows(df, out, columns.map(([name]) => name));
-  for (const [name, v] of columns) _registerValues(out, name, v);
+  for (const [name, v] of columns) _cache(out, name, { values: v, nulls: "nan" });
   return out;
 }
 
 /**
- * Records that `_values(df, col)` is `values` (nulls and NaN as NaN), which the caller must
- * no longer modify, so the next node reads it without copying the column out of Polars.
+ * Adds (or replaces) a Float64 column from `values` with nulls at the rows `nullRows` (NaN
+ * elsewhere stays NaN, unlike `_withValues`); the output inherits the input's cached layout
+ * and columns. Takes ownership of `values` (it is cached, with the null rows set to NaN).
  */
-export function _registerValues(df: pl.DataFrame, col: string, values: Float64Array): void {
-  let map = _columnValues.get(df);
-  if (map === undefined) {
-    map = new Map();
-    _columnValues.set(df, map);
+export function _withNullableValues(
+  df: pl.DataFrame,
+  name: string,
+  values: Float64Array,
+  nullRows: Uint32Array,
+): pl.DataFrame {
+  const out = df.withColumn(_seriesWithNulls(name, values, nullRows));
+  _sameRows(df, out, [name]);
+  let nulls: Uint8Array | undefined;
+  if (nullRows.length > 0) {
+    nulls = new Uint8Array(values.length);
+    for (const i of nullRows) {
+      nulls[i] = 1;
+      values[i] = Number.NaN;
+    }
   }
-  map.set(col, values);
+  _cache(out, name, { values, nulls });
+  return out;
 }
 
-/** Cached column values (see `_registerValues`), by frame then column. */
-const _columnValues = new WeakMap<pl.DataFrame, Map<string, Float64Array>>();
+/**
+ * Caches, for `out`'s column `name`, the values of `df`'s cached Float64 column `col` shifted
+ * down `rows` rows (null in the first `rows`): what a regular frame's per-asset lag gives.
+ * Does nothing when `col` is not cached.
+ */
+export function _cacheShifted(
+  df: pl.DataFrame,
+  col: string,
+  out: pl.DataFrame,
+  name: string,
+  rows: number,
+): void {
+  const src = _columns.get(df)?.get(col);
+  if (src === undefined) return;
+  const n = src.values.length;
+  const d = Math.min(rows, n);
+  const values = new Float64Array(n);
+  values.fill(Number.NaN, 0, d);
+  values.set(src.values.subarray(0, n - d), d);
+  let nulls: Uint8Array | undefined | "nan" = "nan";
+  if (src.nulls !== "nan") {
+    nulls = new Uint8Array(n);
+    nulls.fill(1, 0, d);
+    if (src.nulls !== undefined) nulls.set(src.nulls.subarray(0, n - d), d);
+  }
+  _cache(out, name, { values, nulls });
+}
+
 /** Cached layouts: frames derived by adding columns share their input's layout. */
 const _layouts = new WeakMap<pl.DataFrame, _AssetLayout>();
 /** Layouts whose asset ids are not all exact as numbers (|id| >= 2^53). */
@@ -167,10 +250,10 @@ export function _sameRows(
   if (layout !== undefined && !written.includes("timestamp") && !written.includes("asset_id")) {
     _layouts.set(to, layout);
   }
-  const values = _columnValues.get(from);
-  if (values !== undefined) {
-    const kept = new Map([...values].filter(([col]) => !written.includes(col)));
-    if (kept.size > 0) _columnValues.set(to, kept);
+  const cached = _columns.get(from);
+  if (cached !== undefined) {
+    const kept = new Map([...cached].filter(([col]) => !written.includes(col)));
+    if (kept.size > 0) _columns.set(to, kept);
   }
   return to;
 }

@@ -2,7 +2,14 @@
 import pl from "nodejs-polars";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns } from "./_frame.ts";
+import {
+  _float64Column,
+  _guard,
+  _laggedRows,
+  _requireColumns,
+  _tryAssetLayout,
+  _withNullableValues,
+} from "./_frame.ts";
 import { _merge, _name, _nonNegativeInt } from "./_options.ts";
 
 /** Config of `AdjustedReturnsNode` (the keys of its config template). */
@@ -55,6 +62,8 @@ export class AdjustedReturnsNode extends TransformNode implements LookbackNode {
     _requireColumns(this.id, df, [ret_col, vol_col], "ret_col/vol_col");
     _requireColumns(this.id, df, ["asset_id"], "");
     return _guard(this.id, () => {
+      const fast = _adjusted(df, ret_col, vol_col, out_col, delay);
+      if (fast !== undefined) return fast;
       const vol = pl.col(vol_col).cast(pl.Float64).shift(delay).over("asset_id");
       const adj = pl.when(vol.gt(0)).then(pl.col(ret_col).cast(pl.Float64).div(vol)).otherwise(
         pl.lit(null),
@@ -62,4 +71,48 @@ export class AdjustedReturnsNode extends TransformNode implements LookbackNode {
       return df.withColumns(adj.alias(out_col));
     });
   }
+}
+
+/**
+ * The adjusted returns computed in JS with the Polars expression's semantics: null where the
+ * return is null, the delayed volatility is null (or missing), or it is not `> 0` in Polars'
+ * order (where NaN is above every number, so a NaN volatility gives `ret / NaN`); otherwise
+ * `ret / vol` (NaN kept). `undefined` (use Polars) unless both columns are Float64 and the
+ * frame's keys give a valid layout.
+ */
+function _adjusted(
+  df: pl.DataFrame,
+  retCol: string,
+  volCol: string,
+  outCol: string,
+  delay: number,
+): pl.DataFrame | undefined {
+  const ret = _float64Column(df, retCol);
+  const vol = _float64Column(df, volCol);
+  if (ret === undefined || vol === undefined) return undefined;
+  const layout = _tryAssetLayout(df);
+  if (layout === undefined) return undefined;
+  const n = ret.values.length;
+  const s = layout.stride;
+  const lagged = delay === 0 || s > 0 ? undefined : _laggedRows(layout, delay);
+  const d = delay * s;
+  const r = ret.values;
+  const v = vol.values;
+  const rNull = ret.nulls;
+  const vNull = vol.nulls;
+  const out = new Float64Array(n);
+  const nullRows: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const j = delay === 0 ? i : lagged === undefined ? i - d : lagged[i] as number;
+    const x = j < 0 ? Number.NaN : v[j] as number;
+    if (
+      j < 0 || (vNull !== undefined && vNull[j] === 1) ||
+      (rNull !== undefined && rNull[i] === 1) || !(x > 0 || Number.isNaN(x))
+    ) {
+      nullRows.push(i);
+    } else {
+      out[i] = (r[i] as number) / x;
+    }
+  }
+  return _withNullableValues(df, outCol, out, Uint32Array.from(nullRows));
 }

@@ -2,7 +2,7 @@
 import pl from "nodejs-polars";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns } from "./_frame.ts";
+import { _guard, _requireColumns, _sameRows } from "./_frame.ts";
 import { _merge, _names, _positiveNumber, _text } from "./_options.ts";
 
 /** Config of `CompressTailsNode` (the keys of its config template). */
@@ -46,10 +46,14 @@ export class CompressTailsNode extends TransformNode implements LookbackNode {
     const { in_cols, scale, suffix } = this.config;
     _requireColumns(this.id, df, in_cols, "in_cols");
     return _guard(this.id, () =>
-      df.withColumns(
-        ...in_cols.map((col) =>
-          pl.col(col).cast(pl.Float64).div(scale).tanh().mul(scale).alias(col + suffix)
+      _sameRows(
+        df,
+        df.withColumns(
+          ...in_cols.map((col) =>
+            pl.col(col).cast(pl.Float64).div(scale).tanh().mul(scale).alias(col + suffix)
+          ),
         ),
+        in_cols.map((col) => col + suffix),
       ));
   }
 }

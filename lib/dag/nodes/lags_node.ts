@@ -2,7 +2,7 @@
 import pl from "nodejs-polars";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns } from "./_frame.ts";
+import { _cacheShifted, _guard, _requireColumns, _sameRows, _tryAssetLayout } from "./_frame.ts";
 import { _merge, _names, _nonNegativeInt, _positiveInt } from "./_options.ts";
 
 /** Config of `LagsNode` (the keys of its config template). */
@@ -59,8 +59,27 @@ export class LagsNode extends TransformNode implements LookbackNode {
     const { in_cols, n_lags, first_lag } = this.config;
     _requireColumns(this.id, df, in_cols, "in_cols");
     _requireColumns(this.id, df, ["asset_id"], "");
-    return _guard(this.id, () =>
-      df.withColumns(
+    return _guard(this.id, () => {
+      const layout = _tryAssetLayout(df);
+      if (layout !== undefined && layout.stride > 0) {
+        // Regular frame: an asset's lag k is the whole column shifted k·stride rows.
+        const shift = layout.stride;
+        let out = df;
+        const columns = in_cols.flatMap((col) => {
+          const s = df.getColumn(col);
+          return Array.from({ length: n_lags }, (_, i) => {
+            const k = first_lag + i;
+            return [col, k, (k === 0 ? s : s.shift(k * shift)).alias(`${col}_lag_${k}`)] as const;
+          });
+        });
+        for (const [, , series] of columns) out = out.withColumn(series);
+        _sameRows(df, out, columns.map(([, , series]) => series.name));
+        for (const [col, k, series] of columns) {
+          _cacheShifted(df, col, out, series.name, k * shift);
+        }
+        return out;
+      }
+      return df.withColumns(
         ...in_cols.flatMap((col) =>
           Array.from({ length: n_lags }, (_, i) => {
             const k = first_lag + i;
@@ -68,6 +87,7 @@ export class LagsNode extends TransformNode implements LookbackNode {
             return e.alias(`${col}_lag_${k}`);
           })
         ),
-      ));
+      );
+    });
   }
 }

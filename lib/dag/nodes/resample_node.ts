@@ -9,6 +9,7 @@ import {
   _assetLayout,
   _guard,
   _requireColumns,
+  _sameRows,
   _times,
   _values,
 } from "./_frame.ts";
@@ -105,6 +106,8 @@ export class ResampleNode extends TransformNode implements LookbackNode {
         ...(hasKnowledge ? ["knowledge_timestamp"] : []),
       ];
       if (P === this.sourcePeriodMs) {
+        const fast = _passThrough(df, P, order, typical);
+        if (fast !== undefined) return fast;
         return df.withColumns(
           toTime(ms).alias("timestamp"),
           toTime(ms.minus(P)).alias("start_timestamp"),
@@ -155,6 +158,34 @@ export class ResampleNode extends TransformNode implements LookbackNode {
       return pl.DataFrame(columns).sort(["timestamp", "asset_id"]);
     });
   }
+}
+
+/**
+ * The resampling at the source period with eager Polars calls (no query plan): the same
+ * columns as the expression path when `timestamp` is already Datetime(ms, UTC) and the VWAP
+ * price is `close` of type Float64 (else `undefined`: use the expression path).
+ */
+function _passThrough(
+  df: pl.DataFrame,
+  P: number,
+  order: readonly string[],
+  typical: boolean,
+): pl.DataFrame | undefined {
+  const ts = df.getColumn("timestamp");
+  const close = df.getColumn("close");
+  if (typical || !ts.dtype.equals(pl.Datetime("ms", "UTC")) || !close.dtype.equals(pl.Float64)) {
+    return undefined;
+  }
+  const made = new Map<string, pl.Series>([
+    [
+      "start_timestamp",
+      ts.cast(pl.Int64).minus(pl.Series("", [P]).cast(pl.Int64)).cast(pl.Datetime("ms", "UTC"))
+        .alias("start_timestamp"),
+    ],
+    ["vwap", close.alias("vwap")],
+  ]);
+  const out = pl.DataFrame(order.map((c) => made.get(c) ?? df.getColumn(c)));
+  return _sameRows(df, out, ["start_timestamp", "vwap"]);
 }
 
 type _Columns = {

@@ -6,11 +6,9 @@ import {
   _float64Column,
   _guard,
   _previousRows,
-  _registerValues,
   _requireColumns,
-  _sameRows,
-  _seriesWithNulls,
   _tryAssetLayout,
+  _withNullableValues,
 } from "./_frame.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
@@ -102,10 +100,5 @@ function _pctReturns(df: pl.DataFrame, inCol: string, outCol: string): pl.DataFr
       }
     }
   }
-  const out = df.withColumn(_seriesWithNulls(outCol, ret, Uint32Array.from(nullRows)));
-  _sameRows(df, out, [outCol]);
-  // What `_values` would read back: the nulls as NaN.
-  for (const i of nullRows) ret[i] = Number.NaN;
-  _registerValues(out, outCol, ret);
-  return out;
+  return _withNullableValues(df, outCol, ret, Uint32Array.from(nullRows));
 }

@@ -20,9 +20,13 @@
  * ```
  *
  * `emulatorCcxtOptions` gives the ccxt constructor config: `urls.api` pointed at the emulator
- * (every API key of ccxt's binance, so nothing reaches the real venue), spot markets only,
- * no currency/margin endpoints, the emulator's credentials, no client-side throttling, and a
- * `nonce` read from the emulator's clock (signed requests are checked against it).
+ * (every API key of ccxt's binance, so nothing reaches the real venue), spot markets only
+ * (`fetchMarkets: {types: ["spot"]}`), `fetchCurrencies: false` (else ccxt calls
+ * `/sapi/v1/capital/config/getall`), the emulator's credentials, no client-side throttling, and
+ * a `nonce` read from the emulator's clock (signed requests are checked against it; a client
+ * in another process passes `{ url }` and gets `adjustForTimeDifference` instead). ccxt maps
+ * Binance error codes by URL: against the emulator it uses its generic binance map (the same
+ * classes as on api.binance.com for the codes served here).
  *
  * Knowledge: a bar is served once its `knowledge_timestamp <= clock.now()`; the forming kline is
  * never served. Time drives matching lazily and without timers: before every request the
@@ -31,9 +35,12 @@
  * with any clock — an event-driven `ReplayedClock` (inside `run()` or stepped by `advanceTo`),
  * a paced one, or a `RealClock`. Call `tick()` yourself to match without a request.
  *
- * Faults (`faults`, `setFaults`, `failNext`): see `FaultInjector`. A `latency` fault sleeps on
- * `latencyClock` (default: the emulator's clock; on an event-driven `ReplayedClock` stepped by
- * `advanceTo`, the answer then waits until the test advances the clock past the delay).
+ * Faults (`faults`, `setFaults`, `failNext(path, kind, {count})`): see `FaultInjector`. A
+ * `latency` fault sleeps on `latencyClock` (default: the emulator's clock; on an event-driven
+ * `ReplayedClock` stepped by `advanceTo`, the answer waits until the test advances the clock
+ * past the delay; inside `run()`, the clock jumps there while the client awaits). Every answer
+ * carries `Connection: close` unless `keepAlive` (a client resends a request whose reused
+ * connection was dropped, which would hide `drop` faults).
  */
 import http from "node:http";
 import type pl from "nodejs-polars";
