@@ -8,6 +8,7 @@ import { benchMarketData } from "./market_data_bench.ts";
 import { benchDag } from "./dag_bench.ts";
 import { benchExchangeEmulator } from "./exchange_emulator_bench.ts";
 import { benchDump } from "./dump_bench.ts";
+import { benchBacktest } from "./backtest_bench.ts";
 
 const dataDir = sharedDataDir();
 const figures: BenchFigure[] = [];
@@ -21,6 +22,7 @@ if (dataDir === undefined) {
 } else {
   figures.push(...await benchMarketData(dataDir));
   figures.push(...await benchDag(dataDir));
+  figures.push(...await benchBacktest(dataDir));
 }
 figures.push(...await benchDump());
 figures.push(...await benchExchangeEmulator());

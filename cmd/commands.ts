@@ -3,9 +3,11 @@ import type { Command } from "./command.ts";
 import { dumpMarketDataCommand } from "./dump_market_data.ts";
 import { inspectDataCommand } from "./inspect_data.ts";
 import { exchangeEmulatorCommand } from "./exchange_emulator.ts";
+import { backtestCommand } from "./backtest.ts";
 
 /** Every registered subcommand, in help order. */
 export const COMMANDS: readonly Command[] = [
+  backtestCommand,
   dumpMarketDataCommand,
   inspectDataCommand,
   exchangeEmulatorCommand,

@@ -49,4 +49,47 @@ await dagtrade("... and into a partitioned store", [
   "--quiet",
 ]);
 await dagtrade("read the store back", ["inspect-data", "--data", "out/demo/store"]);
+await dagtrade("backtest the 10/50 SMA crossover on BTC/USDT (the cross-check model)", [
+  "backtest",
+  "--dag",
+  "sma_cross",
+  "--data",
+  snapshot,
+  "--start",
+  "2025-01-06",
+  "--end",
+  "2025-02-17",
+  "--symbols",
+  "BTC/USDT",
+  "--style",
+  "signal",
+  "--sizing",
+  "equity",
+  "--fill",
+  "next_open",
+  "--dst-dir",
+  "out/demo/backtest_sma_cross",
+]);
+await dagtrade("backtest the cross-sectional model on the top-5 universe, monthly tiles, 2 workers", [
+  "backtest",
+  "--dag",
+  "cross_sectional",
+  "--data",
+  snapshot,
+  "--backtest-config",
+  "binance_v0-top5.5T.2025-01-07_2025-02-16",
+  "--style",
+  "cross_sectional",
+  "--fee-bps",
+  "1",
+  "--workers",
+  "2",
+  "--dst-dir",
+  "out/demo/backtest_cross_sectional",
+]);
+await dagtrade("run it again: every finished tile is skipped", [
+  "backtest",
+  "--dst-dir",
+  "out/demo/backtest_cross_sectional",
+]);
 console.log(`\ndemo outputs: ${out}`);

@@ -203,9 +203,19 @@ Deno.test("backtest killed half-way resumes: finished tiles are not recomputed, 
         return [];
       }
     };
-    while (markers().length === 0) await new Promise((r) => setTimeout(r, 5));
+    let exited = false;
+    const statusPromise = child.status.then((s) => {
+      exited = true;
+      return s;
+    });
+    const deadline = Date.now() + 120_000;
+    while (markers().length === 0 && !exited && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(!exited, "the backtest process ended before any tile finished");
+    assert.ok(markers().length > 0, "no tile finished within 120 s");
     child.kill("SIGKILL");
-    const status = await child.status;
+    const status = await statusPromise;
     assert.equal(status.signal, "SIGKILL", "killed before it finished");
     const finished = markers();
     const total = 21 * 4;

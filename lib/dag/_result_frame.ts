@@ -5,9 +5,10 @@ import { _int64Numbers, _timestamps } from "./_frame_time.ts";
 
 /**
  * Checks that a sink output has the result-frame keys and returns it sorted by
- * `(timestamp, asset_id)` (sorting only when it is not already).
+ * `(timestamp, asset_id)` (sorting only when it is not already). `ts`: `df`'s timestamps when
+ * the caller already has them.
  */
-export function _resultFrame(df: pl.DataFrame, where: string): pl.DataFrame {
+export function _resultFrame(df: pl.DataFrame, where: string, ts?: Float64Array): pl.DataFrame {
   const columns = df.columns;
   for (const key of ["timestamp", "asset_id"]) {
     if (!columns.includes(key)) {
@@ -18,7 +19,11 @@ export function _resultFrame(df: pl.DataFrame, where: string): pl.DataFrame {
     }
   }
   if (df.height < 2) return df;
-  const ts = _timestamps(df);
+  if (ts === undefined) {
+    const sorted = _sortedByPolars(df);
+    if (sorted !== undefined) return sorted ? df : df.sort(["timestamp", "asset_id"]);
+  }
+  ts ??= _timestamps(df);
   const idCol = df.getColumn("asset_id");
   const ids = idCol.dtype.equals(pl.Int64) && idCol.nullCount() === 0
     ? _int64Numbers(idCol.toTypedArray() as BigInt64Array)
@@ -30,6 +35,37 @@ export function _resultFrame(df: pl.DataFrame, where: string): pl.DataFrame {
     }
   }
   return df;
+}
+
+/** Frames from this many rows are checked by whole-column Polars operations. */
+const _POLARS_CHECK_ROWS = 65_536;
+
+/**
+ * Whether a large frame is sorted by `(timestamp, asset_id)`, checked by Polars on the Int64
+ * keys (no copies into JS); `undefined` for small frames, other key types, nulls or keys
+ * beyond ±2^53 (where the JS check, on keys as numbers, could decide differently).
+ */
+function _sortedByPolars(df: pl.DataFrame): boolean | undefined {
+  const n = df.height;
+  if (n < _POLARS_CHECK_ROWS) return undefined;
+  const tsCol = df.getColumn("timestamp");
+  const idCol = df.getColumn("asset_id");
+  if (
+    !tsCol.dtype.equals(pl.Datetime("ms", "UTC")) || !idCol.dtype.equals(pl.Int64) ||
+    tsCol.nullCount() > 0 || idCol.nullCount() > 0
+  ) {
+    return undefined;
+  }
+  const t = tsCol.cast(pl.Int64);
+  for (const s of [t, idCol]) {
+    const lo = s.min() as unknown as number;
+    const hi = s.max() as unknown as number;
+    if (!(Math.abs(lo) < 2 ** 53 && Math.abs(hi) < 2 ** 53)) return undefined;
+  }
+  const t0 = t.slice(0, n - 1);
+  const t1 = t.slice(1, n - 1);
+  const later = idCol.slice(1, n - 1).gt(idCol.slice(0, n - 1));
+  return (t1.gt(t0).bitor(t1.eq(t0).bitand(later)).all() as unknown) === true;
 }
 
 /**

@@ -100,6 +100,9 @@ export class FitPredictRunner {
     this.#source.setPredictIntervals([[a - this.warmupMs, b]]);
     const out = this.dag.runLeqNode(this.sinkNodeId, "predict");
     const result = _resultFrame(out["df_out"] as pl.DataFrame, `DAG '${this.dag.name}' predict`);
+    if (a === -Infinity && b === Infinity && _isDatetime(result)) {
+      return result.slice(0, result.height); // every (finite) bar end is in (−inf, +inf]
+    }
     return _sliceInterval(result, _timestamps(result), a, b);
   }
 
@@ -107,6 +110,10 @@ export class FitPredictRunner {
   get bars(): pl.DataFrame {
     return this.#bars;
   }
+}
+
+function _isDatetime(df: pl.DataFrame): boolean {
+  return String(df.getColumn("timestamp").dtype).includes("Datetime(");
 }
 
 function _checkInterval(a: number, b: number, method: string): void {

@@ -95,7 +95,7 @@ export class IncrementalRunner {
     if (count !== hi - lo) {
       return _resultFrame(df.filter(pl.col("timestamp").cast(pl.Int64).eq(pl.lit(barEnd))), where);
     }
-    return _resultFrame(df.slice(lo, hi - lo), where);
+    return _resultFrame(df.slice(lo, hi - lo), where, ts.subarray(lo, hi));
   }
 
   /**

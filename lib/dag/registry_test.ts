@@ -13,6 +13,7 @@ function fakeBuilder(name: string): DagBuilder {
     build: () => new Dag(name),
     lookbackBars: () => 1,
     columnNames: () => ({ price: "close", volatility: "vol", prediction: "pred" }),
+    fitInterval: () => undefined,
   };
 }
 

@@ -138,16 +138,31 @@ export function _times(df: pl.DataFrame, col: string): Float64Array {
   return df.select(e.fillNull(Number.NaN).alias(col)).getColumn(col).toTypedArray() as Float64Array;
 }
 
-/** A Float64 Series of `values` with nulls at the rows listed in `nulls` (NaN elsewhere stays NaN). */
+/**
+ * A Float64 Series of `values` with nulls at the rows listed in `nulls` (ascending; NaN
+ * elsewhere stays NaN).
+ */
 export function _seriesWithNulls(
   name: string,
   values: Float64Array,
   nulls: Uint32Array,
 ): pl.Series {
+  const k = nulls.length;
+  if (k === 0) return pl.Series(name, values);
+  if (nulls[k - 1] === k - 1 && values.length <= _SHIFT_ROWS) {
+    // Nulls exactly in the first k rows (an asset's warm-up in a regular frame): a shift is
+    // far cheaper than a scatter for small frames.
+    const up = new Float64Array(values.length);
+    up.set(values.subarray(k));
+    return pl.Series(name, up).shift(k);
+  }
   const s = pl.Series(name, values);
-  if (nulls.length > 0) s.scatter(pl.Series("", nulls), null);
+  s.scatter(pl.Series("", nulls), null);
   return s;
 }
+
+/** Largest frame for which `_seriesWithNulls` shifts rather than scatters leading nulls. */
+const _SHIFT_ROWS = 65_536;
 
 /** The rows of `v` holding NaN. */
 function _nanRows(v: Float64Array): Uint32Array {
@@ -169,9 +184,16 @@ export function _withValues(
   columns: ReadonlyArray<readonly [string, Float64Array]>,
 ): pl.DataFrame {
   if (columns.length === 0) return df;
+  const series = columns.map(([name, v]) => _seriesWithNulls(name, v, _nanRows(v)));
+  const names = columns.map(([name]) => name);
+  const have = new Set(df.columns);
   let out = df;
-  for (const [name, v] of columns) out = out.withColumn(_seriesWithNulls(name, v, _nanRows(v)));
-  _sameRows(df, out, columns.map(([name]) => name));
+  if (names.every((n, i) => !have.has(n) && names.indexOf(n) === i)) {
+    out = df.hstack<pl.Series[]>(series); // all new: one call
+  } else {
+    for (const s of series) out = out.withColumn(s);
+  }
+  _sameRows(df, out, names);
   for (const [name, v] of columns) _cache(out, name, { values: v, nulls: "nan" });
   return out;
 }
@@ -202,17 +224,16 @@ export function _withNullableValues(
 }
 
 /**
- * Caches, for `out`'s column `name`, the values of `df`'s cached Float64 column `col` shifted
- * down `rows` rows (null in the first `rows`): what a regular frame's per-asset lag gives.
- * Does nothing when `col` is not cached.
+ * Caches, for `out`'s column `options.name`, the values of `df`'s cached Float64 column
+ * `options.col` shifted down `options.rows` rows (null in the first rows): what a regular
+ * frame's per-asset lag gives. Does nothing when that column is not cached.
  */
 export function _cacheShifted(
   df: pl.DataFrame,
-  col: string,
   out: pl.DataFrame,
-  name: string,
-  rows: number,
+  options: { col: string; name: string; rows: number },
 ): void {
+  const { col, name, rows } = options;
   const src = _columns.get(df)?.get(col);
   if (src === undefined) return;
   const n = src.values.length;
@@ -237,9 +258,9 @@ const _lossyIds = new WeakSet<_AssetLayout>();
 const _previous = new WeakMap<_AssetLayout, Int32Array>();
 
 /**
- * Declares that `to` has the same rows, in the same order, as `from` (a node only added or
- * replaced the columns `written`), so it shares `from`'s cached asset layout and the cached
- * values of its other columns; returns `to`.
+ * Declares that `to` has the same rows, in the same order, as `from` (a node added, replaced
+ * (`written`) or dropped columns), so it shares `from`'s cached asset layout and the cached
+ * values of the columns it kept unchanged; returns `to`.
  */
 export function _sameRows(
   from: pl.DataFrame,
@@ -252,7 +273,10 @@ export function _sameRows(
   }
   const cached = _columns.get(from);
   if (cached !== undefined) {
-    const kept = new Map([...cached].filter(([col]) => !written.includes(col)));
+    const have = new Set(to.columns);
+    const kept = new Map(
+      [...cached].filter(([col]) => have.has(col) && !written.includes(col)),
+    );
     if (kept.size > 0) _columns.set(to, kept);
   }
   return to;
@@ -372,7 +396,9 @@ function _regularLayout(idCol: pl.Series, tsCol: pl.Series): _AssetLayout | unde
       if (iw[k] !== iw[p] || iw[k + 1] !== iw[p + 1]) return undefined;
       const hi = tw[k + 1] as number;
       const prevHi = tw[p + 1] as number;
-      if (hi < prevHi || (hi === prevHi && ((tw[k] as number) >>> 0) <= ((tw[p] as number) >>> 0))) {
+      if (
+        hi < prevHi || (hi === prevHi && ((tw[k] as number) >>> 0) <= ((tw[p] as number) >>> 0))
+      ) {
         return undefined;
       }
     }

@@ -29,9 +29,11 @@ export function _rng(seed: number): () => number {
 /**
  * Synthetic 5-minute bars for `_ASSETS`, long format, sorted by (timestamp, asset_id): the
  * first asset has all `n` bars, the second starts 7 bars late, the third misses bars 40–42
- * (a gap). Columns: timestamp, asset_id, full_symbol, open, high, low, close, volume.
+ * (a gap) — unless `options.regular` (default false): then every asset has every bar (a
+ * REGULAR frame, which the node library processes on a faster path). Columns: timestamp,
+ * asset_id, full_symbol, open, high, low, close, volume.
  */
-export function _bars(n = 120, seed = 7): pl.DataFrame {
+export function _bars(n = 120, seed = 7, options: { regular?: boolean } = {}): pl.DataFrame {
   const rand = _rng(seed);
   const ts: number[] = [];
   const ids: number[] = [];
@@ -44,7 +46,8 @@ export function _bars(n = 120, seed = 7): pl.DataFrame {
   const last = new Map<number, number>(_ASSETS.map((a, i) => [a, 100 * (i + 1)]));
   for (let i = 0; i < n; i++) {
     for (const a of _ASSETS) {
-      const skip = (a === _ASSETS[1] && i < 7) || (a === _ASSETS[2] && i >= 40 && i <= 42);
+      const skip = !options.regular &&
+        ((a === _ASSETS[1] && i < 7) || (a === _ASSETS[2] && i >= 40 && i <= 42));
       const open = last.get(a) as number;
       const close = open * (1 + (rand() - 0.5) * 0.02);
       last.set(a, close);
@@ -202,4 +205,38 @@ export function _perAssetJs(
     });
   }
   return out;
+}
+
+/**
+ * `df` with holes in `col`: a null at every 11th row and a NaN at every 13th (from row 20), so
+ * nodes meet both kinds of missing value inside the data, not only at its start.
+ */
+export function _withHoles(df: pl.DataFrame, col: string): pl.DataFrame {
+  const x = _col(df, col) as (number | null)[];
+  const holed = x.map((v, i) => i >= 20 && i % 11 === 0 ? null : i >= 20 && i % 13 === 0 ? NaN : v);
+  return df.withColumns(pl.Series(col, holed, pl.Float64));
+}
+
+/** The frames the fast-path tests run on: regular and not, each with and without holes in `col`. */
+export function _variants(n: number, col = "close"): [string, pl.DataFrame][] {
+  const irregular = _bars(n);
+  const regular = _bars(n, 7, { regular: true });
+  return [
+    ["irregular", irregular],
+    ["irregular with holes", _withHoles(irregular, col)],
+    ["regular", regular],
+    ["regular with holes", _withHoles(regular, col)],
+  ];
+}
+
+/**
+ * A per-asset node on the whole frame equals the node run on each asset's rows alone, bit for
+ * bit (the multi-asset paths against the single-series one).
+ */
+export function _assertSameAsPerAsset(node: LookbackNode, df: pl.DataFrame, what: string): void {
+  const full = _run(node, df);
+  for (const id of _ASSETS) {
+    const mine = pl.col("asset_id").eq(pl.lit(id));
+    _assertFramesEqual(_run(node, df.filter(mine)), full.filter(mine), `${what}, asset ${id}`);
+  }
 }

@@ -29,24 +29,14 @@ export function _windowSum(
   return _windowSums(x, [window], decay, stride)[0] as Float64Array;
 }
 
-/** Rows per block of the blocked kernel (at least; see `_windowSums`). */
-const _BLOCK = 4096;
-
 /**
  * `_windowSum` for several windows at once, sharing the doubling levels; each result is
  * bit-identical to `_windowSum(x, window, decay)`.
  *
- * Every value is the same expression as in the level-by-level description above: `E_{j+1}[t]
- * = E_j[t] + λ^{2^j}·E_j[t−2^j]` (just `E_j[t]` for `t < 2^j`), and a window's sum adds the
- * levels of its set bits from the lowest up, `acc[t] += λ^c·E_j[t−c]` for `t >= c` (`c` = the
- * values already covered). The rows are processed in blocks, every level of a block before the
- * next block, and each level keeps only the block and the rows it looks back to (a level
- * only looks back, into rows already complete), so the work stays in cache.
- *
  * With `stride` s > 1, `x` interleaves s series (row `t·s + g` is value t of series g, as in a
  * long frame where every timestamp holds the same s assets in the same order) and each is
- * summed on its own: every lag is `s` times longer, and row `t·s + g` gets exactly the value
- * `_windowSums` gives value t of series g alone.
+ * summed on its own: every lag is `s` rows long (and "before the start" is `row < lag`), so
+ * row `t·s + g` gets exactly the value `_windowSums` gives value t of series g alone.
  */
 export function _windowSums(
   x: Float64Array,
@@ -56,87 +46,105 @@ export function _windowSums(
 ): Float64Array[] {
   const m = x.length;
   const accs = windows.map(() => new Float64Array(m));
-  if (m === 0 || windows.length === 0) return accs;
-  const maxWindow = Math.max(...windows);
-  // Levels E_0 (= x) .. E_top: E_top is the highest set bit of the largest window.
-  let top = 0;
-  while (2 ** (top + 1) <= maxWindow) top++;
-  const levelFactor: number[] = [];
-  for (let j = 1; j <= top; j++) levelFactor.push(decay === 1 ? 1 : Math.pow(decay, 2 ** (j - 1)));
-  // Per window: its set bits from the lowest, as (level, rows already covered, factor).
-  const terms = windows.map((w) => {
-    const out: { level: number; lag: number; factor: number }[] = [];
-    let covered = 0;
-    let r = w;
-    for (let j = 0; r > 0; j++, r = Math.floor(r / 2)) {
-      if (r % 2 !== 1) continue;
-      out.push({
-        level: j,
-        lag: covered * stride,
-        factor: covered === 0 || decay === 1 ? 1 : Math.pow(decay, covered),
-      });
-      covered += 2 ** j;
-    }
-    return out;
-  });
-  // Level j >= 1 is kept for the rows [a − hist, b) of block [a, b), at [0, hist + b − a).
-  const block = Math.max(_BLOCK, 2 * maxWindow * stride);
-  const hist = m <= block ? 0 : maxWindow * stride; // > every lag; none with one block
-  const levels: Float64Array[] = [x];
-  for (let j = 1; j <= top; j++) levels.push(new Float64Array(hist + Math.min(block, m)));
-  for (let a = 0; a < m; a += block) {
-    const b = Math.min(m, a + block);
-    if (a > 0) {
-      for (let j = 1; j <= top; j++) (levels[j] as Float64Array).copyWithin(0, block, block + hist);
-    }
-    const base = a - hist; // row t of a level j >= 1 is at index t − base
-    for (let j = 1; j <= top; j++) {
-      const src = levels[j - 1] as Float64Array;
-      const srcBase = j === 1 ? 0 : base;
-      const dst = levels[j] as Float64Array;
-      const span = 2 ** (j - 1) * stride;
-      const f = levelFactor[j - 1] as number;
-      let t = a;
-      for (const head = Math.min(b, span); t < head; t++) {
-        dst[t - base] = src[t - srcBase] as number;
-      }
-      const d = t - base; // dst index of row t
-      const sc = t - srcBase; // src index of row t
-      const n = b - t;
-      if (f === 1) {
-        for (let k = 0; k < n; k++) {
-          dst[d + k] = (src[sc + k] as number) + (src[sc + k - span] as number);
-        }
-      } else {
-        for (let k = 0; k < n; k++) {
-          dst[d + k] = (src[sc + k] as number) + f * (src[sc + k - span] as number);
-        }
-      }
-    }
-    for (let w = 0; w < windows.length; w++) {
-      const acc = accs[w] as Float64Array;
-      for (const { level, lag, factor } of terms[w] as typeof terms[number]) {
-        const src = levels[level] as Float64Array;
-        const srcBase = level === 0 ? 0 : base;
-        if (lag === 0) {
-          for (let t = a; t < b; t++) acc[t] = src[t - srcBase] as number;
-          continue;
-        }
-        const from = Math.max(a, lag);
-        const sc = from - lag - srcBase;
-        if (factor === 1) {
-          for (let t = from, k = sc; t < b; t++, k++) {
-            acc[t] = (acc[t] as number) + (src[k] as number);
-          }
-        } else {
-          for (let t = from, k = sc; t < b; t++, k++) {
-            acc[t] = (acc[t] as number) + factor * (src[k] as number);
-          }
-        }
-      }
-    }
+  const overlap = (Math.max(0, ...windows) - 1) * stride;
+  const chunk = Math.max(_CHUNK, 4 * overlap);
+  if (m <= chunk + overlap) {
+    _windowSumsInto(x, windows, { decay, stride, accs, levels: _levels(m) });
+    return accs;
+  }
+  // Long inputs in chunks that stay in cache: chunk [a, b) is computed on rows
+  // [a − overlap, b), which hold every value its windows reach, so every value kept is the
+  // same full-window expression of the same values as in one pass. The rows before a only
+  // fill the chunk's head: their (final) values are saved and put back.
+  const levels = _levels(chunk + overlap);
+  for (let a = 0; a < m; a += chunk) {
+    const b = Math.min(m, a + chunk);
+    const from = Math.max(0, a - overlap);
+    const saved = accs.map((acc) => acc.slice(from, a));
+    _windowSumsInto(x.subarray(from, b), windows, {
+      decay,
+      stride,
+      accs: accs.map((acc) => acc.subarray(from, b)),
+      levels,
+    });
+    accs.forEach((acc, k) => acc.set(saved[k] as Float64Array, from));
   }
   return accs;
+}
+
+/** Rows per chunk of a long `_windowSums` (at least). */
+const _CHUNK = 131_072;
+
+function _levels(m: number): [Float64Array, Float64Array] {
+  return [new Float64Array(m), new Float64Array(m)];
+}
+
+/**
+ * `_windowSums` in one pass per level over `x`, into `options.accs` (one per window, as long
+ * as `x`; no need to be zeroed), using the two `options.levels` buffers (at least as long as
+ * `x`) for the doubling levels.
+ */
+function _windowSumsInto(
+  x: Float64Array,
+  windows: readonly number[],
+  options: {
+    decay: number;
+    stride: number;
+    accs: Float64Array[];
+    levels: [Float64Array, Float64Array];
+  },
+): void {
+  const { decay, stride, accs } = options;
+  const m = x.length;
+  const buffers = options.levels.map((b) => b.subarray(0, m));
+  const covered = windows.map(() => 0); // how many most recent values each acc already sums
+  const remaining = [...windows];
+  let level: Float64Array = x;
+  let pingPong = 0;
+  let span = 1; // 2^j: the window length of `level`
+  while (remaining.some((r) => r > 0)) {
+    for (let w = 0; w < windows.length; w++) {
+      const r = remaining[w] as number;
+      if (r % 2 !== 1) continue;
+      const acc = accs[w] as Float64Array;
+      const c = covered[w] as number;
+      if (c === 0) {
+        acc.set(level);
+      } else {
+        const f = decay === 1 ? 1 : Math.pow(decay, c);
+        const lag = c * stride;
+        if (f === 1) {
+          for (let t = lag; t < m; t++) acc[t] = (acc[t] as number) + (level[t - lag] as number);
+        } else {
+          for (let t = lag; t < m; t++) {
+            acc[t] = (acc[t] as number) + f * (level[t - lag] as number);
+          }
+        }
+      }
+      covered[w] = c + span;
+    }
+    for (let w = 0; w < windows.length; w++) {
+      remaining[w] = Math.floor((remaining[w] as number) / 2);
+    }
+    if (remaining.some((r) => r > 0)) {
+      // Ping-pong between the two level buffers (never overwriting the input `x`).
+      const next = buffers[pingPong] as Float64Array;
+      pingPong = 1 - pingPong;
+      const f = decay === 1 ? 1 : Math.pow(decay, span);
+      const lag = span * stride;
+      const head = Math.min(lag, m);
+      for (let t = 0; t < head; t++) next[t] = level[t] as number;
+      if (f === 1) {
+        for (let t = lag; t < m; t++) next[t] = (level[t] as number) + (level[t - lag] as number);
+      } else {
+        for (let t = lag; t < m; t++) {
+          next[t] = (level[t] as number) + f * (level[t - lag] as number);
+        }
+      }
+      level = next;
+      span *= 2;
+    }
+  }
 }
 
 /**

@@ -86,3 +86,39 @@ Deno.test("_windowSums() and _fullWindowMeans() equal their one-window forms bit
     windows.forEach((w, k) => assert.deepEqual(means[k], _rollingMean(series, w, w)));
   }
 });
+
+Deno.test("_windowSums() with a stride sums each interleaved series on its own, bit for bit", () => {
+  const x = _series(3000, 4);
+  for (const stride of [2, 3, 14]) {
+    const n = x.length - 1; // the last cycle cut short
+    const many = _windowSums(x.subarray(0, n), [10, 50, 7], 0.96, stride);
+    for (let g = 0; g < stride; g++) {
+      const one = Float64Array.from(
+        { length: Math.ceil((n - g) / stride) },
+        (_, t) => x[t * stride + g] as number,
+      );
+      const alone = _windowSums(one, [10, 50, 7], 0.96);
+      alone.forEach((sums, k) => {
+        sums.forEach((v, t) => {
+          const got = (many[k] as Float64Array)[t * stride + g];
+          if (!Object.is(got, v)) {
+            assert.fail(`stride ${stride} series ${g} t=${t}: ${got} vs ${v}`);
+          }
+        });
+      });
+    }
+  }
+});
+
+Deno.test("_windowSum() of a long series (computed in chunks) is window-local, bit for bit", () => {
+  const x = _series(400_000, 5);
+  for (const [window, decay, stride] of [[50, 1, 1], [320, 0.97, 1], [100, 0.9, 14]] as const) {
+    const whole = _windowSum(x, window, decay, stride);
+    // Around the chunk boundaries and elsewhere: the value from just the window's rows.
+    for (const t of [131_071, 131_072, 131_073, 262_150, 300_001, 399_999]) {
+      const from = t - (window - 1) * stride;
+      const part = _windowSum(x.subarray(from, t + 1), window, decay, stride);
+      assert.ok(Object.is(part[part.length - 1], whole[t]), `w=${window} stride=${stride} t=${t}`);
+    }
+  }
+});

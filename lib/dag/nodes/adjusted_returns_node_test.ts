@@ -5,11 +5,13 @@ import { ReturnsNode } from "./returns_node.ts";
 import { VolatilityNode } from "./volatility_node.ts";
 import {
   _assertClose,
+  _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
   _bars,
   _col,
   _perAssetJs,
+  _variants,
 } from "./_test_utils.ts";
 
 function _frame(n: number): pl.DataFrame {
@@ -47,4 +49,28 @@ Deno.test("AdjustedReturnsNode.transform() is causal and start-independent", () 
   assert.equal(node.lookbackBars(), 3);
   _assertPrefixCausal(node, df);
   _assertStartIndependent(node, df);
+});
+
+Deno.test("AdjustedReturnsNode.transform() equals its Polars expression bit for bit", () => {
+  for (const [what, bars] of _variants(60)) {
+    const df0 = new VolatilityNode("vol", { tau: 3, window: 6, min_periods: 2 }).transform(
+      new ReturnsNode("ret").transform(bars),
+    );
+    // Volatilities that are NaN (above every number in Polars' order), zero or negative too.
+    const v = (_col(df0, "vol") as (number | null)[]).map((x, i) =>
+      i % 17 === 3 ? NaN : i % 19 === 4 ? 0 : i % 23 === 5 ? -1 : x
+    );
+    const df = df0.withColumns(pl.Series("vol", v, pl.Float64));
+    for (const delay of [0, 1, 2]) {
+      const vol = pl.col("vol").cast(pl.Float64).shift(delay).over("asset_id");
+      const adj = pl.when(vol.gt(0)).then(pl.col("ret_0").cast(pl.Float64).div(vol)).otherwise(
+        pl.lit(null),
+      );
+      _assertFramesEqual(
+        new AdjustedReturnsNode("adj", { delay }).transform(df),
+        df.withColumns(adj.alias("ret_0_vol_adj")),
+        `${what}, delay ${delay}`,
+      );
+    }
+  }
 });

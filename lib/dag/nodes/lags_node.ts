@@ -2,7 +2,14 @@
 import pl from "nodejs-polars";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _cacheShifted, _guard, _requireColumns, _sameRows, _tryAssetLayout } from "./_frame.ts";
+import {
+  _cacheShifted,
+  _float64Column,
+  _guard,
+  _requireColumns,
+  _sameRows,
+  _tryAssetLayout,
+} from "./_frame.ts";
 import { _merge, _names, _nonNegativeInt, _positiveInt } from "./_options.ts";
 
 /** Config of `LagsNode` (the keys of its config template). */
@@ -64,19 +71,31 @@ export class LagsNode extends TransformNode implements LookbackNode {
       if (layout !== undefined && layout.stride > 0) {
         // Regular frame: an asset's lag k is the whole column shifted k·stride rows.
         const shift = layout.stride;
-        let out = df;
-        const columns = in_cols.flatMap((col) => {
+        const lags = in_cols.flatMap((col) => {
           const s = df.getColumn(col);
+          // Read each Float64 input once here rather than each lag in the next node.
+          if (s.dtype.equals(pl.Float64)) _float64Column(df, col);
           return Array.from({ length: n_lags }, (_, i) => {
             const k = first_lag + i;
-            return [col, k, (k === 0 ? s : s.shift(k * shift)).alias(`${col}_lag_${k}`)] as const;
+            const name = `${col}_lag_${k}`;
+            return {
+              col,
+              name,
+              rows: k * shift,
+              series: (k === 0 ? s : s.shift(k * shift)).alias(name),
+            };
           });
         });
-        for (const [, , series] of columns) out = out.withColumn(series);
-        _sameRows(df, out, columns.map(([, , series]) => series.name));
-        for (const [col, k, series] of columns) {
-          _cacheShifted(df, col, out, series.name, k * shift);
+        const names = lags.map((l) => l.name);
+        const have = new Set(df.columns);
+        let out = df;
+        if (names.every((name) => !have.has(name))) {
+          out = df.hstack<pl.Series[]>(lags.map((l) => l.series)); // one call
+        } else {
+          for (const { series } of lags) out = out.withColumn(series);
         }
+        _sameRows(df, out, names);
+        for (const { col, name, rows } of lags) _cacheShifted(df, out, { col, name, rows });
         return out;
       }
       return df.withColumns(

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
+import pl from "nodejs-polars";
 import { LagsNode } from "./lags_node.ts";
 import {
   _assertClose,
+  _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
   _bars,
   _col,
   _perAssetJs,
+  _variants,
 } from "./_test_utils.ts";
 
 Deno.test("LagsNode.transform() adds <col>_lag_<k> per asset", () => {
@@ -42,4 +45,23 @@ Deno.test("LagsNode.transform() is causal and start-independent", () => {
   const node = new LagsNode("lags", { in_cols: ["close"], n_lags: 4, first_lag: 1 });
   _assertPrefixCausal(node, df);
   _assertStartIndependent(node, df);
+});
+
+Deno.test("LagsNode.transform() equals its Polars expression bit for bit (any dtype, any frame)", () => {
+  for (const [what, df] of _variants(40)) {
+    for (const first_lag of [0, 2]) {
+      const in_cols = ["close", "full_symbol", "asset_id"];
+      const node = new LagsNode("lags", { in_cols, n_lags: 3, first_lag });
+      const expected = df.withColumns(
+        ...in_cols.flatMap((col) =>
+          [0, 1, 2].map((i) => {
+            const k = first_lag + i;
+            const e = k === 0 ? pl.col(col) : pl.col(col).shift(k).over("asset_id");
+            return e.alias(`${col}_lag_${k}`);
+          })
+        ),
+      );
+      _assertFramesEqual(node.transform(df), expected, `${what}, first lag ${first_lag}`);
+    }
+  }
 });

@@ -176,15 +176,12 @@ function _passThrough(
   if (typical || !ts.dtype.equals(pl.Datetime("ms", "UTC")) || !close.dtype.equals(pl.Float64)) {
     return undefined;
   }
-  const made = new Map<string, pl.Series>([
-    [
-      "start_timestamp",
-      ts.cast(pl.Int64).minus(pl.Series("", [P]).cast(pl.Int64)).cast(pl.Datetime("ms", "UTC"))
-        .alias("start_timestamp"),
-    ],
-    ["vwap", close.alias("vwap")],
-  ]);
-  const out = pl.DataFrame(order.map((c) => made.get(c) ?? df.getColumn(c)));
+  const start = ts.cast(pl.Int64).minus(pl.Series("", [P]).cast(pl.Int64)).cast(
+    pl.Datetime("ms", "UTC"),
+  ).alias("start_timestamp");
+  const out = df.select(...order.filter((c) => c !== "start_timestamp" && c !== "vwap"));
+  out.insertAtIdx(order.indexOf("start_timestamp"), start);
+  out.insertAtIdx(order.indexOf("vwap"), close.alias("vwap"));
   return _sameRows(df, out, ["start_timestamp", "vwap"]);
 }
 

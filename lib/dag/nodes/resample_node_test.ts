@@ -10,6 +10,7 @@ import {
   _col,
   _FIVE_MIN,
   _T0,
+  _variants,
 } from "./_test_utils.ts";
 
 type _Bar = { t: number; a: number; o: number; h: number; l: number; c: number; v: number };
@@ -183,4 +184,30 @@ Deno.test("ResampleNode.transform() takes the last knowledge time and the mean p
 Deno.test("ResampleNode() rejects periods that do not divide", () => {
   assert.throws(() => new ResampleNode("rs", { period: "7m", source_period: "5m" }), ConfigError);
   assert.throws(() => new ResampleNode("rs", { period: "soon" }), /not a bar period/);
+});
+
+Deno.test("ResampleNode.transform() at the source period equals its Polars expression bit for bit", () => {
+  for (const [what, bars] of _variants(30)) {
+    const df = bars.withColumns(pl.col("timestamp").alias("knowledge_timestamp"));
+    const ms = pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Int64);
+    const toTime = (e: pl.Expr) => e.cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
+    const expected = df.withColumns(
+      toTime(ms).alias("timestamp"),
+      toTime(ms.minus(_FIVE_MIN)).alias("start_timestamp"),
+      pl.col("close").cast(pl.Float64).alias("vwap"),
+    ).select(
+      "timestamp",
+      "start_timestamp",
+      "asset_id",
+      "full_symbol",
+      "open",
+      "high",
+      "low",
+      "close",
+      "volume",
+      "vwap",
+      "knowledge_timestamp",
+    );
+    _assertFramesEqual(new ResampleNode("rs", { period: "5m" }).transform(df), expected, what);
+  }
 });

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
+import pl from "nodejs-polars";
 import { ConfigError } from "../../errors/mod.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import {
   _assertClose,
+  _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
   _bars,
   _col,
   _perAssetJs,
+  _variants,
 } from "./_test_utils.ts";
 
 Deno.test("ReturnsNode.transform() pct and log returns per asset", () => {
@@ -46,4 +49,17 @@ Deno.test("ReturnsNode() rejects bad config and missing columns", () => {
     /column\(s\) 'vwap' \(config key 'in_col'\) not in its input frame/,
   );
   assert.deepEqual(ReturnsNode.configTemplate, { in_col: "close", out_col: "ret_0", mode: "pct" });
+});
+
+Deno.test("ReturnsNode.transform() equals its Polars expression bit for bit (nulls, NaN, any frame)", () => {
+  for (const [what, df] of _variants(60)) {
+    for (const mode of ["pct", "log"] as const) {
+      const p = pl.col("close").cast(pl.Float64);
+      const ratio = p.div(p.shift(1));
+      const ret = mode === "pct" ? ratio.minus(1) : ratio.log();
+      const expected = df.withColumns(ret.over("asset_id").alias("ret_0"));
+      const out = new ReturnsNode("ret", { mode }).transform(df);
+      _assertFramesEqual(out, expected, `${what}, ${mode}`);
+    }
+  }
 });

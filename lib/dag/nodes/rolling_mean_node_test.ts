@@ -5,10 +5,12 @@ import { RollingMeanNode } from "./rolling_mean_node.ts";
 import {
   _assertClose,
   _assertPrefixCausal,
+  _assertSameAsPerAsset,
   _assertStartIndependent,
   _bars,
   _col,
   _perAssetJs,
+  _variants,
 } from "./_test_utils.ts";
 
 function _naiveMean(x: (number | null)[], window: number, minPeriods: number): (number | null)[] {
@@ -69,4 +71,10 @@ Deno.test("RollingMeanNode.transform() rejects frames not sorted within an asset
   );
   const duplicated = df.vstack(df.slice(df.height - 1, 1));
   assert.throws(() => new RollingMeanNode("m").transform(duplicated), DataError);
+});
+
+Deno.test("RollingMeanNode.transform() on many assets equals each asset alone, bit for bit", () => {
+  for (const [what, df] of _variants(100)) {
+    _assertSameAsPerAsset(new RollingMeanNode("m", { window: 9, min_periods: 3 }), df, what);
+  }
 });

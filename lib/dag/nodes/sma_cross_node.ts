@@ -2,14 +2,7 @@
 import type pl from "nodejs-polars";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import {
-  _assetLayout,
-  _gather,
-  _guard,
-  _requireColumns,
-  _values,
-  _withValues,
-} from "./_frame.ts";
+import { _assetLayout, _gather, _guard, _requireColumns, _values, _withValues } from "./_frame.ts";
 import { _merge, _name, _positiveInt } from "./_options.ts";
 import { _fullWindowMeans, _windowSums } from "./_window_sum.ts";
 

@@ -3,10 +3,12 @@ import { SmaCrossNode } from "./sma_cross_node.ts";
 import {
   _assertClose,
   _assertPrefixCausal,
+  _assertSameAsPerAsset,
   _assertStartIndependent,
   _bars,
   _col,
   _perAssetJs,
+  _variants,
 } from "./_test_utils.ts";
 
 function _sma(x: (number | null)[], w: number): (number | null)[] {
@@ -43,4 +45,10 @@ Deno.test("SmaCrossNode.transform() is causal and start-independent", () => {
   assert.equal(node.lookbackBars(), 50);
   _assertPrefixCausal(node, df);
   _assertStartIndependent(node, df);
+});
+
+Deno.test("SmaCrossNode.transform() on many assets equals each asset alone, bit for bit", () => {
+  for (const [what, df] of _variants(150)) {
+    _assertSameAsPerAsset(new SmaCrossNode("sma", { fast: 5, slow: 37 }), df, what);
+  }
 });

@@ -6,10 +6,12 @@ import { VolatilityNode } from "./volatility_node.ts";
 import {
   _assertClose,
   _assertPrefixCausal,
+  _assertSameAsPerAsset,
   _assertStartIndependent,
   _bars,
   _col,
   _perAssetJs,
+  _variants,
 } from "./_test_utils.ts";
 
 function _naiveVol(
@@ -79,4 +81,13 @@ Deno.test("VolatilityNode() rejects inconsistent config", () => {
   assert.throws(() => new VolatilityNode("v", { window: 5, min_periods: 6 }), ConfigError);
   assert.throws(() => new VolatilityNode("v", { tau: -1 }), /'tau' must be a number > 0/);
   assert.throws(() => new VolatilityNode("v", { window: 2.5 }), /positive integer/);
+});
+
+Deno.test("VolatilityNode.transform() on many assets equals each asset alone, bit for bit", () => {
+  for (const [what, bars] of _variants(150)) {
+    const df = new ReturnsNode("ret").transform(bars);
+    for (const c of [{ tau: 5, window: 40, min_periods: 3 }, { tau: 9, window: 70 }]) {
+      _assertSameAsPerAsset(new VolatilityNode("vol", c), df, `${what} ${JSON.stringify(c)}`);
+    }
+  }
 });

@@ -6,10 +6,12 @@ import { ReturnsNode } from "./returns_node.ts";
 import { WeightedSumNode } from "./weighted_sum_node.ts";
 import {
   _assertClose,
+  _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
   _bars,
   _col,
+  _variants,
 } from "./_test_utils.ts";
 
 Deno.test("WeightedSumNode.transform() sums weighted columns row by row", () => {
@@ -33,4 +35,18 @@ Deno.test("WeightedSumNode.transform() is causal and start-independent", () => {
   const node = new WeightedSumNode("w", { in_cols: lags.outputColumns(), weights: [0.5, -1, 2] });
   _assertPrefixCausal(node, df);
   _assertStartIndependent(node, df);
+});
+
+Deno.test("WeightedSumNode.transform() equals its Polars expression bit for bit", () => {
+  for (const [what, df] of _variants(40)) {
+    const in_cols = ["close", "open", "volume"];
+    const weights = [-1, 0.37, 2.5];
+    const terms = in_cols.map((col, i) => pl.col(col).cast(pl.Float64).mul(weights[i]));
+    const sum = terms.slice(1).reduce((acc, term) => acc.plus(term), terms[0] as pl.Expr);
+    _assertFramesEqual(
+      new WeightedSumNode("w", { in_cols, weights, out_col: "p" }).transform(df),
+      df.withColumns(sum.alias("p")),
+      what,
+    );
+  }
 });

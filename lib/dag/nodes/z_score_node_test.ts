@@ -5,10 +5,12 @@ import { ZScoreNode } from "./z_score_node.ts";
 import {
   _assertClose,
   _assertPrefixCausal,
+  _assertSameAsPerAsset,
   _assertStartIndependent,
   _bars,
   _col,
   _perAssetJs,
+  _variants,
 } from "./_test_utils.ts";
 
 function _naiveZ(x: (number | null)[], window: number, minPeriods: number): (number | null)[] {
@@ -52,4 +54,14 @@ Deno.test("ZScoreNode.transform() is causal and start-independent", () => {
 
 Deno.test("ZScoreNode() needs min_periods >= 2", () => {
   assert.throws(() => new ZScoreNode("z", { window: 5, min_periods: 1 }), ConfigError);
+});
+
+Deno.test("ZScoreNode.transform() on many assets equals each asset alone, bit for bit", () => {
+  for (const [what, df] of _variants(100)) {
+    _assertSameAsPerAsset(
+      new ZScoreNode("z", { in_col: "close", window: 11, min_periods: 4 }),
+      df,
+      what,
+    );
+  }
 });
