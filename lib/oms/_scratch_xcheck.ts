@@ -11,7 +11,7 @@ const runner = new FitPredictRunner(dag, { bars, lookbackBars: builder.lookbackB
 const ts = bars.getColumn("timestamp").cast(pl.Float64).toTypedArray() as Float64Array;
 const forecasts = runner.predict((ts[0] as number) - 1, ts[ts.length - 1] as number);
 const columns = builder.columnNames(config);
-for (const fill of ["close", "next_open"] as const) {
+for (const fill of ["next_open"] as const) {
   const ev = evaluateForecasts(forecasts, bars, { priceCol: columns.price, volatilityCol: columns.volatility, predictionCol: columns.prediction, style: "signal", sizing: "equity", fill, feeBps: 0, initialCash: 10_000 });
   const w = ev.metrics.getColumn("net_wealth").toArray() as number[];
   const clock = new ReplayedClock(ts[0] as number);

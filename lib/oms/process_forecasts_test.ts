@@ -16,7 +16,7 @@ import {
 } from "./process_forecasts.ts";
 import { SimulatedBroker } from "./simulated_broker.ts";
 import type { Sizing, TargetStyle } from "./target_positions.ts";
-import { _bars } from "./_test_bars.ts";
+import { _bars, _random } from "./_test_bars.ts";
 
 const FIXTURE =
   new URL("../../fixtures/market_data/binance_spot_5m.parquet", import.meta.url).pathname;
@@ -45,6 +45,7 @@ interface RunSettings {
   fill: FillConvention;
   feeBps: number;
   decimals?: number;
+  barMs?: number;
 }
 
 /** The OMS path: a Scheduler on a ReplayedClock calls processForecasts once per bar. */
@@ -63,8 +64,9 @@ async function runOms(
     i = j;
   }
   const grid = [...byBar.keys()];
+  const barMs = s.barMs ?? BAR_MS;
   const clock = new ReplayedClock(grid[0] as number);
-  const marketData = new FrameMarketData(bars, clock, { barMs: BAR_MS });
+  const marketData = new FrameMarketData(bars, clock, { barMs });
   const portfolio = new Portfolio({ initialCash: 10_000 });
   const optimizer = new Optimizer({
     style: s.style,
@@ -88,7 +90,7 @@ async function runOms(
   };
   const out: ProcessForecastsBar[] = [];
   const scheduler = new Scheduler(clock);
-  scheduler.every(BAR_MS, async (t) => {
+  scheduler.every(barMs, async (t) => {
     out.push(await processForecasts(t, byBar.get(t) as pl.DataFrame, context));
   }, { phase: "forecasts", start: grid[0] as number, end: grid[grid.length - 1] as number });
   await clock.run(() => scheduler.run());
@@ -252,4 +254,69 @@ Deno.test("processForecasts() refuses future rows, missing columns and a late ba
       (error: unknown) => error instanceof TimeoutError && /too late/.test(error.message),
     );
   });
+});
+
+Deno.test("processForecasts() equals the forecast evaluator on bars with gaps", async () => {
+  // Two assets, 60 one-minute bars; asset 2 misses every 7th bar, asset 1 every 11th.
+  const rand = _random(99);
+  const rows = [];
+  const times: number[] = [];
+  const ids: number[] = [];
+  const prices: number[] = [];
+  const predictions: number[] = [];
+  let p1 = 100;
+  let p2 = 20;
+  for (let k = 1; k <= 60; k++) {
+    const t = T0 + k * M;
+    p1 *= 1 + (rand() - 0.5) * 0.02;
+    p2 *= 1 + (rand() - 0.5) * 0.04;
+    for (const [id, p, gap] of [[1, p1, k % 11 === 0], [2, p2, k % 7 === 0]] as const) {
+      const o = p * (1 + (rand() - 0.5) * 0.01);
+      if (!gap) rows.push({ t, id, o, h: Math.max(o, p) * 1.01, l: Math.min(o, p) * 0.99, c: p });
+      times.push(t);
+      ids.push(id);
+      prices.push(gap ? NaN : p);
+      predictions.push(rand() < 0.1 ? NaN : Math.round(rand() * 4 - 2) / 2);
+    }
+  }
+  const bars = _bars(rows, { barMs: M, delayMs: 2_000 });
+  const forecasts = pl.DataFrame([
+    pl.Series("timestamp", times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
+    pl.Series("asset_id", ids, pl.Int64),
+    pl.Series("close", prices, pl.Float64),
+    pl.Series("prediction", predictions, pl.Float64),
+  ]);
+  const columns = { price: "close", volatility: "vol", prediction: "prediction" };
+  for (const sizing of ["equity", "gmv"] as const) {
+    for (const fill of ["close", "next_open", "twap"] as const) {
+      const research = evaluateForecasts(forecasts, bars, {
+        priceCol: "close",
+        volatilityCol: "vol",
+        predictionCol: "prediction",
+        style: "signal",
+        sizing,
+        fill,
+        feeBps: 10,
+      });
+      const oms = await runOms(bars, forecasts, columns, {
+        style: "signal",
+        sizing,
+        fill,
+        feeBps: 10,
+        barMs: M,
+      });
+      const wealth = floats(research.metrics, "net_wealth");
+      const holdings = floats(research.positions, "holdings_shares");
+      assert.equal(oms.length, 60);
+      oms.forEach((bar, k) => {
+        const label = `${sizing}/${fill} bar ${k}`;
+        assert.ok(same(bar.portfolio.statistics.netWealth, wealth[k] as number), label);
+        bar.portfolio.assets.forEach((row, a) => {
+          assert.ok(same(row.holdingsShares, holdings[2 * k + a] as number), label);
+        });
+      });
+      const cancelled = oms.flatMap((bar) => bar.orders).filter((o) => o.state === "cancelled");
+      assert.ok(cancelled.length > 0, `${sizing}/${fill}: some orders meet a gap`);
+    }
+  }
 });
