@@ -99,6 +99,15 @@ export class FrameSourceNode implements Node {
   #select(intervals: readonly TimeInterval[] | null): pl.DataFrame {
     const data = this.getData();
     if (intervals === null) return data;
+    const [first] = intervals;
+    if (
+      intervals.length === 1 && first?.[0] === -Infinity && first[1] === Infinity &&
+      (_sortedFrames.has(data) || _sortedByTime(data))
+    ) {
+      // Every (finite, Datetime) bar end is in (−inf, +inf]: no timestamps needed.
+      _sortedFrames.add(data);
+      return data.height > 0 ? data.slice(0, data.height) : data.head(0);
+    }
     const ts = this.#sortedTimestamps(data);
     const parts = intervals.map(([a, b]) => _sliceInterval(data, ts, a, b)).filter((p) =>
       p.height > 0
@@ -127,6 +136,23 @@ export class FrameSourceNode implements Node {
 
 /** Frames whose timestamps were checked to be sorted (frames are immutable). */
 const _sortedFrames = new WeakSet<pl.DataFrame>();
+
+/**
+ * Whether `data`'s timestamps (Datetime(ms, UTC), no nulls, within ±2^53 ms) never decrease,
+ * checked by Polars without copying them into JS; false when it cannot tell (other types,
+ * nulls) or they do decrease (the caller's JS check then names the row).
+ */
+function _sortedByTime(data: pl.DataFrame): boolean {
+  const s = data.getColumn("timestamp");
+  if (!s.dtype.equals(pl.Datetime("ms", "UTC")) || s.nullCount() > 0) return false;
+  const n = s.length;
+  if (n < 2) return true;
+  const t = s.cast(pl.Int64);
+  const lo = t.min() as unknown as number;
+  const hi = t.max() as unknown as number;
+  if (!(Math.abs(lo) < 2 ** 53 && Math.abs(hi) < 2 ** 53)) return false;
+  return (t.slice(1, n - 1).gtEq(t.slice(0, n - 1)).all() as unknown) === true;
+}
 
 /** Validates intervals, sorts them and merges overlapping ones (so no bar is served twice). */
 function _normalize(id: string, intervals: readonly TimeInterval[]): TimeInterval[] {

@@ -48,6 +48,8 @@ Deno.test("FrameSourceNode rejects bad data and bad intervals", () => {
   node.setData(bars.sort("timestamp", true));
   node.setPredictIntervals([[bar(0), bar(2)]]);
   assert.throws(() => node.predict({}), /not sorted by timestamp \(row 3: 2025-01-01T00:10Z after/);
+  node.setPredictIntervals([[-Infinity, Infinity]]); // the unbounded interval checks too
+  assert.throws(() => node.predict({}), /not sorted by timestamp \(row 3: 2025-01-01T00:10Z after/);
   assert.throws(
     () => node.setFitIntervals([[bar(2), bar(1)]]),
     (e: unknown) =>

@@ -67,17 +67,24 @@ export class SmaCrossNode extends TransformNode implements LookbackNode {
       const layout = _assetLayout(this.id, df);
       const values = _values(df, in_col);
       const signal = new Float64Array(values.length);
-      if (layout.stride > 0 && !_hasNaN(values)) {
-        // Regular frame without missing prices: the kernel runs on the frame as is.
+      if (layout.stride > 0) {
+        // Regular frame: the kernel runs on the frame as is. Missing prices need no special
+        // case here: a window holding a NaN sums to NaN, as `_fullWindowMeans` gives it.
         const s = layout.stride;
         const [sumFast, sumSlow] = _windowSums(values, [fast, slow], 1, s) as [
           Float64Array,
           Float64Array,
         ];
-        const smaFast = _fullMeans(sumFast, fast, s);
-        const smaSlow = _fullMeans(sumSlow, slow, s);
+        const smaFast = sumFast; // in place: sums to means
+        const smaSlow = sumSlow;
+        const firstFast = (fast - 1) * s;
+        const firstSlow = (slow - 1) * s;
         for (let i = 0; i < signal.length; i++) {
-          signal[i] = (smaFast[i] as number) > (smaSlow[i] as number) ? 1 : 0;
+          const fv = i >= firstFast ? (sumFast[i] as number) / fast : Number.NaN;
+          const sv = i >= firstSlow ? (sumSlow[i] as number) / slow : Number.NaN;
+          smaFast[i] = fv;
+          smaSlow[i] = sv;
+          signal[i] = fv > sv ? 1 : 0;
         }
         return _withValues(df, [
           [fast_col, smaFast],
@@ -112,21 +119,4 @@ export class SmaCrossNode extends TransformNode implements LookbackNode {
       ]);
     });
   }
-}
-
-/**
- * In place: window sums of a regular frame (stride `s`) to means over full windows, NaN for an
- * asset's first `window − 1` rows (as `_fullWindowMeans` gives each asset).
- */
-function _fullMeans(sum: Float64Array, window: number, s: number): Float64Array {
-  const first = (window - 1) * s;
-  for (let i = 0; i < sum.length; i++) {
-    sum[i] = i >= first ? (sum[i] as number) / window : Number.NaN;
-  }
-  return sum;
-}
-
-function _hasNaN(x: Float64Array): boolean {
-  for (let i = 0; i < x.length; i++) if (Number.isNaN(x[i] as number)) return true;
-  return false;
 }
