@@ -4,6 +4,7 @@ import { dumpMarketDataCommand } from "./dump_market_data.ts";
 import { inspectDataCommand } from "./inspect_data.ts";
 import { exchangeEmulatorCommand } from "./exchange_emulator.ts";
 import { backtestCommand } from "./backtest.ts";
+import { reportCommand } from "./report.ts";
 
 /** Every registered subcommand, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -11,4 +12,5 @@ export const COMMANDS: readonly Command[] = [
   dumpMarketDataCommand,
   inspectDataCommand,
   exchangeEmulatorCommand,
+  reportCommand,
 ];

@@ -1,21 +1,31 @@
 /**
- * `mergeBacktest`: the merge step (DESIGN §7). Checks that every tile of the plan is done,
- * reads the forecasts (timestamp, asset_id, price, volatility, prediction) from the files the
- * markers list, evaluates them against the bars with the forecast evaluator, and writes
- * `portfolio/metrics.parquet` (per bar), `portfolio/positions.parquet` (per asset per bar) and
- * `stats.json` (the headline statistics), each atomically. Result files and markers of tiles
- * no longer in the plan (left by a run under another config) are removed.
+ * `mergeBacktest`: the merge step (DESIGN §7). Checks that every tile of the plan is done, then
+ * evaluates the forecasts (timestamp, asset_id, price, volatility, prediction) of the files the
+ * markers list against the bars, one result month at a time (`evaluateForecastsChunk` carries
+ * the book from month to month, so the result is bit for bit the whole-period evaluation's),
+ * and writes `portfolio/metrics.parquet` (per bar), `portfolio/positions.parquet` (per asset
+ * per bar) and `stats.json` (the headline statistics), each atomically.
+ *
+ * Memory is bounded by a month: each month's forecasts and bars (from the previous month's
+ * last forecast time, whose pending next-bar order they fill) are read, evaluated and
+ * dropped; its positions go to a Parquet part under `portfolio/.positions.parts/`, and the
+ * parts are streamed into `positions.parquet` at the end (Polars' streaming sink), then
+ * removed. Only the per-bar metrics (one row per bar) are kept whole, for the statistics.
+ * Result files and markers of tiles no longer in the plan (left by a run under another
+ * config) are removed.
  */
 import { join, relative } from "node:path";
 import pl from "nodejs-polars";
 import { DagtradeError, DataError } from "../errors/mod.ts";
 import { atomicWrite, atomicWriteWith } from "../fs/mod.ts";
-import { evaluateForecasts } from "../oms/mod.ts";
+import { evaluateForecastsChunk, type ForecastEvaluatorState } from "../oms/mod.ts";
 import { type PortfolioStatistics, statisticsFromMetrics } from "../report/mod.ts";
 import type { BacktestPlan } from "./backtest_plan.ts";
 import { loadBacktestPrices } from "./backtest_data.ts";
 import { BACKTEST_FILES } from "./backtest_dir.ts";
 import { SUCCESS_DIR, tileConfigHash, type TileMarker, tileStatus } from "./tile_marker.ts";
+import { parseResultFilePath } from "./tile_runner.ts";
+import { _collectGarbage } from "./_collect_garbage.ts";
 import { _messageOf } from "./_format.ts";
 
 /** The portfolio files, relative to the backtest directory. */
@@ -26,12 +36,17 @@ export const PORTFOLIO_FILES = {
   positions: join(BACKTEST_FILES.portfolio, "positions.parquet"),
 } as const;
 
+/** The merge's temporary per-month positions parts, relative to the backtest directory. */
+const _PARTS_DIR = join(BACKTEST_FILES.portfolio, ".positions.parts");
+
 /** What `mergeBacktest` produced. */
 export interface MergeResult {
   /** The statistics written to `stats.json`. */
   stats: PortfolioStatistics;
   /** Forecast rows evaluated. */
   forecastRows: number;
+  /** Result months evaluated (the merge's chunks). */
+  months: number;
   /** Stale result files and markers removed. */
   pruned: number;
 }
@@ -59,15 +74,15 @@ export async function mergeBacktest(plan: BacktestPlan, dstDir: string): Promise
         }; run the missing shards (or the command without --shard/--merge) first`,
     );
   }
+  const months = _resultMonths(dstDir, markers);
+  if (months.length === 0) {
+    throw new DataError(
+      `Cannot merge ${dstDir}: the tiles hold no forecasts (no bars in the backtest range)`,
+    );
+  }
   const { price, volatility, prediction } = plan.columns;
-  const forecasts = _readForecasts(dstDir, markers, [price, volatility, prediction]);
-  const bars = await loadBacktestPrices(plan.data, {
-    start: plan.settings.start,
-    end: plan.settings.end,
-    assetIds: plan.assetIds,
-  });
   const s = plan.settings;
-  const evaluation = evaluateForecasts(forecasts, bars, {
+  const options = {
     priceCol: price,
     volatilityCol: volatility,
     predictionCol: prediction,
@@ -77,50 +92,138 @@ export async function mergeBacktest(plan: BacktestPlan, dstDir: string): Promise
     feeBps: s.feeBps,
     initialCash: s.initialCash,
     targetGmv: s.targetGmv,
-  });
-  const stats = statisticsFromMetrics(evaluation.metrics, {
-    barMs: plan.data.barMs,
-    initialCash: s.initialCash,
-  });
-  await _writeParquet(join(dstDir, PORTFOLIO_FILES.metrics), evaluation.metrics);
-  await _writeParquet(join(dstDir, PORTFOLIO_FILES.positions), evaluation.positions);
-  await atomicWrite(join(dstDir, BACKTEST_FILES.statsJson), JSON.stringify(stats, null, 2) + "\n");
-  const pruned = await _pruneStale(dstDir, markers, new Set(plan.tiles.map((t) => t.id)));
-  return { stats, forecastRows: forecasts.height, pruned };
+    // Every asset with forecasts, as the whole-period evaluation's dense columns.
+    assetIds: [...new Set(months.flatMap((m) => m.files.map((f) => f.assetId)))],
+  };
+  const partsDir = join(dstDir, _PARTS_DIR);
+  await Deno.remove(partsDir, { recursive: true }).catch(() => {}); // a crashed merge's
+  await Deno.mkdir(partsDir, { recursive: true });
+  try {
+    const reader = new _ForecastReader(dstDir, [price, volatility, prediction]);
+    const metrics: pl.DataFrame[] = [];
+    const parts: string[] = [];
+    let state: ForecastEvaluatorState | undefined;
+    let forecastRows = 0;
+    for (const [i, month] of months.entries()) {
+      const forecasts = reader.read(month.files);
+      // From the last evaluated forecast time: its next-bar order fills on the bars after it.
+      const bars = await loadBacktestPrices(plan.data, {
+        start: state?.lastTime ?? s.start,
+        end: Math.min(month.end, s.end),
+        assetIds: plan.assetIds,
+      });
+      const chunk = evaluateForecastsChunk(forecasts, bars, {
+        ...options,
+        state,
+        final: i === months.length - 1,
+      });
+      state = chunk.state;
+      forecastRows += forecasts.height;
+      metrics.push(chunk.metrics);
+      if (chunk.positions.height > 0) {
+        const part = join(partsDir, `part-${String(parts.length).padStart(5, "0")}.parquet`);
+        chunk.positions.writeParquet(part, { compression: "snappy" });
+        parts.push(part);
+      }
+      _collectGarbage(); // the month's frames: keeps the merge's memory to one month's
+    }
+    const perBar = pl.concat(metrics, { how: "vertical", rechunk: true });
+    const stats = statisticsFromMetrics(perBar, {
+      barMs: plan.data.barMs,
+      initialCash: s.initialCash,
+    });
+    await _writeParquet(join(dstDir, PORTFOLIO_FILES.metrics), perBar);
+    await atomicWriteWith(join(dstDir, PORTFOLIO_FILES.positions), (tmp) => {
+      pl.concat(parts.map((part) => pl.scanParquet(part)), { how: "vertical" })
+        .sinkParquet(tmp, { compression: "snappy" }).collectSync();
+    });
+    await atomicWrite(
+      join(dstDir, BACKTEST_FILES.statsJson),
+      JSON.stringify(stats, null, 2) + "\n",
+    );
+    const pruned = await _pruneStale(dstDir, markers, new Set(plan.tiles.map((t) => t.id)));
+    return { stats, forecastRows, months: months.length, pruned };
+  } finally {
+    await Deno.remove(partsDir, { recursive: true }).catch(() => {});
+  }
 }
 
-function _readForecasts(dstDir: string, markers: TileMarker[], wanted: string[]): pl.DataFrame {
-  const frames: pl.DataFrame[] = [];
-  let columns: string[] | undefined;
+/** One result file of a month. */
+interface _ResultFile {
+  /** Relative to the backtest directory. */
+  path: string;
+  /** The asset of its rows. */
+  assetId: number;
+  /** The tile that wrote it. */
+  tileId: string;
+}
+
+/** The result files grouped by their month, in time order, with the month's `(start, end]`. */
+function _resultMonths(
+  dstDir: string,
+  markers: TileMarker[],
+): { start: number; end: number; files: _ResultFile[] }[] {
+  const byMonth = new Map<number, _ResultFile[]>();
   for (const marker of markers) {
     for (const file of marker.files) {
-      const path = join(dstDir, file.path);
-      let df: pl.DataFrame;
+      const key = parseResultFilePath(file.path);
+      if (key === undefined) {
+        throw new DataError(
+          `Cannot merge ${dstDir}: result file ${file.path} of tile ${marker.tileId} is not ` +
+            `under tiled_results/asset_id=<id>/year=<Y>/month=<M>/; delete its marker ` +
+            `${join(SUCCESS_DIR, marker.tileId + ".json")} and re-run to recompute the tile`,
+        );
+      }
+      const month = key.year * 12 + key.month - 1;
+      const files = byMonth.get(month) ?? [];
+      files.push({ path: file.path, assetId: key.assetId, tileId: marker.tileId });
+      byMonth.set(month, files);
+    }
+  }
+  return [...byMonth.keys()].sort((a, b) => a - b).map((m) => ({
+    start: Date.UTC(Math.floor(m / 12), m % 12, 1),
+    end: Date.UTC(Math.floor(m / 12), m % 12 + 1, 1),
+    files: byMonth.get(m) as _ResultFile[],
+  }));
+}
+
+/** Reads result files' forecast columns (those of the wanted ones the model writes). */
+class _ForecastReader {
+  readonly #dstDir: string;
+  readonly #wanted: string[];
+  #columns: string[] | undefined;
+
+  constructor(dstDir: string, wanted: string[]) {
+    this.#dstDir = dstDir;
+    this.#wanted = wanted;
+  }
+
+  /** The files' rows, sorted by (timestamp, asset_id); throws `DataError` naming a bad file. */
+  read(files: _ResultFile[]): pl.DataFrame {
+    const frames = files.map((file) => {
+      const path = join(this.#dstDir, file.path);
       try {
-        if (columns === undefined) {
+        if (this.#columns === undefined) {
           // The first file tells which of the wanted columns the model writes (a volatility
           // column is optional for the signal style).
-          df = pl.readParquet(path);
+          const df = pl.readParquet(path);
           const present = new Set(df.columns);
-          columns = ["timestamp", "asset_id", ...new Set(wanted)].filter((c) => present.has(c));
-          df = df.select(...columns);
-        } else df = pl.readParquet(path, { columns });
+          this.#columns = ["timestamp", "asset_id", ...new Set(this.#wanted)].filter((c) =>
+            present.has(c)
+          );
+          return df.select(...this.#columns);
+        }
+        return pl.readParquet(path, { columns: this.#columns });
       } catch (error) {
         throw new DataError(
           `Cannot read tile result ${path}: ${_messageOf(error)}; delete its marker ` +
-            `${join(SUCCESS_DIR, marker.tileId + ".json")} and re-run to recompute the tile`,
+            `${join(SUCCESS_DIR, file.tileId + ".json")} and re-run to recompute the tile`,
           { cause: error },
         );
       }
-      frames.push(df);
-    }
+    });
+    return pl.concat(frames, { how: "vertical", rechunk: true }).sort(["timestamp", "asset_id"]);
   }
-  if (frames.length === 0) {
-    throw new DataError(
-      `Cannot merge ${dstDir}: the tiles hold no forecasts (no bars in the backtest range)`,
-    );
-  }
-  return pl.concat(frames, { how: "vertical", rechunk: true }).sort(["timestamp", "asset_id"]);
 }
 
 /** Writes a portfolio frame (snappy: about twice as fast to write as zstd, a third larger). */

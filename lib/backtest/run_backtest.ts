@@ -191,7 +191,7 @@ async function _merge(
   const t0 = clock.now();
   const merged = await mergeBacktest(plan, dstDir);
   await log.info(
-    `merged ${merged.forecastRows} forecast rows into the portfolio in ${clock.now() - t0} ms` +
+    `merged ${merged.forecastRows} forecast rows (${merged.months} months) into the portfolio in ${clock.now() - t0} ms` +
       (merged.pruned > 0 ? `; pruned ${merged.pruned} stale files` : "") +
       `; final net wealth ${merged.stats.final_net_wealth}`,
   );

@@ -171,3 +171,25 @@ export function resultFilePath(
     key.name,
   );
 }
+
+/**
+ * The asset id, UTC year, month and file name of a result file path written by `resultFilePath`
+ * (relative to the backtest directory); undefined when the path is not of that layout.
+ */
+export function parseResultFilePath(
+  path: string,
+): { assetId: number; year: number; month: number; name: string } | undefined {
+  const parts = path.split(/[\\/]/);
+  const n = parts.length;
+  if (n < 5 || parts[n - 5] !== TILED_RESULTS_DIR) return undefined;
+  const value = (part: string | undefined, key: string) => {
+    const match = part === undefined ? null : new RegExp(`^${key}=(-?\\d+)$`).exec(part);
+    return match === null ? undefined : Number(match[1]);
+  };
+  const assetId = value(parts[n - 4], "asset_id");
+  const year = value(parts[n - 3], "year");
+  const month = value(parts[n - 2], "month");
+  const name = parts[n - 1] as string;
+  if (assetId === undefined || year === undefined || month === undefined) return undefined;
+  return { assetId, year, month, name };
+}

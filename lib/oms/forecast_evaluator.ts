@@ -135,18 +135,197 @@ export const METRIC_COLUMNS = [
  * Evaluates `forecasts` (long format sorted by (timestamp, asset_id): timestamp = bar END,
  * asset_id, and the price / volatility / prediction columns named in `options`) against `bars`
  * (the bar contract; other assets and times are ignored) and returns the per-asset positions
- * and per-bar metrics (see the module documentation for timing, sizing and accounting).
+ * and per-bar metrics (see the module documentation for timing, sizing and accounting). The
+ * whole period at once: `evaluateForecastsChunk` with one final chunk.
  */
 export function evaluateForecasts(
   forecasts: pl.DataFrame,
   bars: pl.DataFrame,
   options: EvaluateForecastsOptions,
 ): ForecastEvaluation {
+  const { positions, metrics } = evaluateForecastsChunk(forecasts, bars, {
+    ...options,
+    state: undefined,
+    final: true,
+    assetIds: undefined,
+  });
+  return { positions, metrics };
+}
+
+/** Options of `evaluateForecastsChunk`: those of `evaluateForecasts`, plus the chunking. */
+export interface EvaluateForecastsChunkOptions extends EvaluateForecastsOptions {
+  /** The state returned by the call on the previous chunk. Default: none (the first chunk). */
+  state?: ForecastEvaluatorState | undefined;
+  /**
+   * This is the last chunk: its last timestamp's positions are returned too (with the target
+   * of that never-filled decision, as `evaluateForecasts` reports it). Default: false.
+   */
+  final?: boolean | undefined;
+  /**
+   * Every asset of the evaluation (one dense column each; a chunk may lack some). Ignored when
+   * `state` is given (the first chunk's assets hold). Default: the first chunk's distinct
+   * forecast asset ids — a later chunk with another asset is then a `DataError`.
+   */
+  assetIds?: readonly number[] | undefined;
+}
+
+/** The results of one chunk, and the state to evaluate the next one from. */
+export interface ForecastChunkEvaluation extends ForecastEvaluation {
+  /**
+   * What the next chunk starts from; undefined after the final chunk, and while no forecast
+   * row has been evaluated yet (an empty first chunk).
+   */
+  state: ForecastEvaluatorState | undefined;
+}
+
+/**
+ * What carries over from one chunk to the next: the book after the chunk's last bar and that
+ * bar's row, whose decision the next chunk executes (next-bar fills) and whose positions row
+ * the next call returns (under `equity` sizing its target is only known at the fill). Plain
+ * data; pass it back unchanged.
+ */
+export interface ForecastEvaluatorState {
+  /** The validated settings it was computed under (a chunk under other settings is refused). */
+  readonly settingsKey: string;
+  /** The evaluation's asset ids, ascending. */
+  readonly assets: Float64Array;
+  /** The last evaluated forecast timestamp (epoch ms); the next chunk's bars start after it. */
+  readonly lastTime: number;
+  /** Cash after the last bar. */
+  readonly cash: number;
+  /** Holdings after the last bar, shares, per asset. */
+  readonly holdings: Float64Array;
+  /** The accounting's last mark per asset (NaN until known). */
+  readonly bookMarks: Float64Array;
+  /** Holdings × mark after the last bar, per asset (the base of the next bar's pnl). */
+  readonly holdingsValue: Float64Array;
+  /** Net wealth after the last bar. */
+  readonly netWealth: number;
+  /** Per asset, 1 when some chunk held a bar of it (an asset without any bar is a `DataError`). */
+  readonly seen: Uint8Array;
+  /** The last bar's row (inputs, ledger and targets), per asset. */
+  readonly last: Readonly<Record<_RowField, Float64Array>>;
+}
+
+/** The per-asset arrays of one row that a state carries. */
+type _RowField = typeof _ROW_FIELDS[number];
+
+const _ROW_FIELDS = [
+  "predictions",
+  "volatilities",
+  "prices",
+  "marks",
+  "holdingsShares",
+  "holdingsNotional",
+  "tradesShares",
+  "tradesNotional",
+  "fees",
+  "pnl",
+  "targetShares",
+  "targetNotional",
+] as const;
+
+/**
+ * Evaluates one chunk of a period split by time, giving bit for bit the rows of the
+ * whole-period `evaluateForecasts` once every chunk's results are concatenated.
+ *
+ * Chunks are passed in time order, each with the `state` the previous call returned, the last
+ * one with `final: true`. `forecasts` is the chunk's rows (sorted, all after the state's last
+ * timestamp); `bars` must hold every bar in `(state.lastTime, last forecast time]` (for the
+ * first chunk: from the period's start, since earlier closes are marks); others are ignored.
+ * `metrics` has one row per forecast timestamp of the chunk; `positions` lags by one
+ * timestamp: it starts with the previous chunk's last timestamp and, but in the final chunk,
+ * stops before its own last one. Throws `DataError` on bad or out-of-order inputs,
+ * `UsageError` on bad settings or a state of other settings.
+ */
+export function evaluateForecastsChunk(
+  forecasts: pl.DataFrame,
+  bars: pl.DataFrame,
+  options: EvaluateForecastsChunkOptions,
+): ForecastChunkEvaluation {
   const settings = _settings(options);
-  const f = _forecastArrays(forecasts, options, settings.style);
-  const marketArrays = _marketArrays(bars, f.grid, f.assets, settings.fill);
-  const input: ForecastArrays = { ...f, ...marketArrays };
-  return _frames(input, evaluateForecastArrays(input, settings));
+  const settingsKey = JSON.stringify(settings);
+  const prior = options.state;
+  const final = options.final ?? false;
+  if (prior !== undefined && prior.settingsKey !== settingsKey) {
+    throw new UsageError(
+      "Cannot evaluate a forecasts chunk: its state was computed under other evaluator " +
+        "settings; evaluate every chunk of a period with the same options",
+    );
+  }
+  const given = prior?.assets ??
+    (options.assetIds === undefined ? undefined : _assetArray(options.assetIds));
+  const f = _forecastArrays(forecasts, options, settings.style, given);
+  const nA = f.assets.length;
+  if (prior !== undefined && f.grid.length > 0 && !((f.grid[0] as number) > prior.lastTime)) {
+    throw new DataError(
+      `Cannot evaluate forecasts: the chunk starts at ${formatTime(f.grid[0] as number)}, not ` +
+        `after the previous chunk's last timestamp ${formatTime(prior.lastTime)}; pass the ` +
+        `chunks in time order without overlap`,
+    );
+  }
+  if (prior === undefined && f.grid.length === 0) {
+    // Nothing evaluated yet (the bars of this chunk only matter with the forecasts they mark).
+    const input: ForecastArrays = { ...f, marks: new Float64Array(0), fills: new Float64Array(0) };
+    const run = _evaluate(input, settings, {
+      accounting: new PortfolioAccounting(nA, { initialCash: settings.initialCash }),
+      from: 0,
+      final,
+      netWealth: NaN,
+      lead: undefined,
+    });
+    return { ..._frames(input, run.result, [0, 0], [0, 0]), state: undefined };
+  }
+  const lead = prior === undefined ? 0 : 1;
+  const grid = prior === undefined ? f.grid : _prepend([prior.lastTime], f.grid);
+  const market = _marketArrays(bars, grid, f.assets, settings.fill, {
+    carry: prior === undefined ? undefined : { after: prior.lastTime, marks: prior.last.marks },
+    strict: final && prior === undefined,
+  });
+  const seen = prior === undefined ? market.seen : _or(prior.seen, market.seen);
+  if (final) _checkSeen(seen, f.assets);
+  const input: ForecastArrays = prior === undefined ? { ...f, ...market } : {
+    grid,
+    assets: f.assets,
+    predictions: _prepend(prior.last.predictions, f.predictions),
+    volatilities: _prepend(prior.last.volatilities, f.volatilities),
+    prices: _prepend(prior.last.prices, f.prices),
+    marks: market.marks,
+    fills: market.fills,
+  };
+  const acc = new PortfolioAccounting(nA, { initialCash: prior?.cash ?? settings.initialCash });
+  if (prior !== undefined) {
+    acc.holdings.set(prior.holdings);
+    acc.marks.set(prior.bookMarks);
+    acc.holdingsNotional.set(prior.holdingsValue);
+  }
+  const run = _evaluate(input, settings, {
+    accounting: acc,
+    from: lead,
+    final,
+    netWealth: prior?.netWealth ?? NaN,
+    lead: prior?.last,
+  });
+  const nT = grid.length;
+  const frames = _frames(input, run.result, [0, final ? nT : nT - 1], [lead, nT]);
+  if (final) return { ...frames, state: undefined };
+  const row = (nT - 1) * nA;
+  const arrays: Record<_RowField, Float64Array> = { ...input, ...run.result };
+  const last = {} as Record<_RowField, Float64Array>;
+  for (const field of _ROW_FIELDS) last[field] = arrays[field].slice(row, row + nA);
+  const state: ForecastEvaluatorState = {
+    settingsKey,
+    assets: f.assets,
+    lastTime: grid[nT - 1] as number,
+    cash: acc.cash,
+    holdings: acc.holdings.slice(),
+    bookMarks: acc.marks.slice(),
+    holdingsValue: acc.holdingsNotional.slice(),
+    netWealth: run.netWealth,
+    seen,
+    last,
+  };
+  return { ...frames, state };
 }
 
 /**
@@ -207,6 +386,42 @@ export function evaluateForecastArrays(
   input: ForecastArrays,
   settings: ForecastEvaluatorSettings,
 ): ForecastEvaluationArrays {
+  const accounting = new PortfolioAccounting(input.assets.length, {
+    initialCash: settings.initialCash,
+  });
+  return _evaluate(input, settings, {
+    accounting,
+    from: 0,
+    final: true,
+    netWealth: NaN,
+    lead: undefined,
+  }).result;
+}
+
+/** Where `_evaluate` starts and ends. */
+interface _Run {
+  /** The book before bar `from`. */
+  accounting: PortfolioAccounting;
+  /** The first bar to evaluate; bars before it (0 or 1: a chunk's lead row) were evaluated. */
+  from: number;
+  /** The last bar is the period's: its never-filled decision is sized at the close. */
+  final: boolean;
+  /** Net wealth after bar `from − 1` (NaN when `from` is 0). */
+  netWealth: number;
+  /** The ledger and targets of the lead row (row 0), when `from` is 1. */
+  lead: Readonly<Record<_RowField, Float64Array>> | undefined;
+}
+
+/**
+ * The evaluator's loop from bar `run.from` (see `evaluateForecastArrays`). With a lead row
+ * (the previous chunk's last bar, already evaluated), its ledger and targets are copied in and
+ * its pending decision is executed during bar 1, exactly as the whole-period loop would.
+ */
+function _evaluate(
+  input: ForecastArrays,
+  settings: ForecastEvaluatorSettings,
+  run: _Run,
+): { result: ForecastEvaluationArrays; netWealth: number } {
   const nT = input.grid.length;
   const nA = input.assets.length;
   const size = nT * nA;
@@ -232,7 +447,18 @@ export function evaluateForecastArrays(
       numTrades: new Float64Array(nT),
     },
   };
-  const acc = new PortfolioAccounting(nA, { initialCash: settings.initialCash });
+  const lead = run.lead;
+  if (lead !== undefined && nT > 0) {
+    out.holdingsShares.set(lead.holdingsShares);
+    out.holdingsNotional.set(lead.holdingsNotional);
+    out.tradesShares.set(lead.tradesShares);
+    out.tradesNotional.set(lead.tradesNotional);
+    out.fees.set(lead.fees);
+    out.pnl.set(lead.pnl);
+    out.targetShares.set(lead.targetShares);
+    out.targetNotional.set(lead.targetNotional);
+  }
+  const acc = run.accounting;
   const nextBar = fillsOnNextBar(settings.fill);
   const equity = settings.sizing === "equity";
   const feeBps = settings.feeBps;
@@ -256,7 +482,7 @@ export function evaluateForecastArrays(
     nmv: 0,
     fees: 0,
     cash: 0,
-    netWealth: 0,
+    netWealth: run.netWealth,
     leverage: 0,
     numTrades: 0,
   };
@@ -287,7 +513,7 @@ export function evaluateForecastArrays(
     }
   };
 
-  for (let k = 0; k < nT; k++) {
+  for (let k = run.from; k < nT; k++) {
     const row = k * nA;
     markOptions.offset = row;
     acc.beginBar();
@@ -315,13 +541,18 @@ export function evaluateForecastArrays(
     b.leverage[k] = metrics.leverage;
     b.numTrades[k] = metrics.numTrades;
     if (nextBar) {
-      // gmv: sized at the decision price now. equity: sized when it fills (next iteration);
-      // the last decision is never filled, so its target is sized at the close instead.
+      // gmv: sized at the decision price now. equity: sized when it fills (next iteration, or
+      // the next chunk's first); the period's last decision is never filled, so its target is
+      // sized at the close instead.
       if (!equity) decide(row, prices, metrics.netWealth);
-      else if (k === nT - 1) decide(row, marks, metrics.netWealth);
+      else if (run.final && k === nT - 1) decide(row, marks, metrics.netWealth);
     }
   }
-  return out;
+  if (run.final && nextBar && equity && run.from === nT && nT > 0) {
+    // A final chunk without bars of its own: the lead row is the period's last decision.
+    decide((nT - 1) * nA, marks, run.netWealth);
+  }
+  return { result: out, netWealth: metrics.netWealth };
 }
 
 /** Validates the options into loop settings; throws `UsageError`. */
@@ -383,6 +614,7 @@ function _forecastArrays(
   forecasts: pl.DataFrame,
   options: EvaluateForecastsOptions,
   style: TargetStyle,
+  given: Float64Array | undefined,
 ): _Forecasts {
   const where = "Cannot evaluate forecasts";
   const required = ["timestamp", "asset_id", options.priceCol, options.predictionCol];
@@ -411,10 +643,10 @@ function _forecastArrays(
     }
     if (i === 0 || t !== ts[i - 1]) nT++;
   }
-  const assets = _uniqueSorted(forecasts, where);
+  const assets = given ?? _uniqueSorted(forecasts, where);
   const nA = assets.length;
   const grid = new Float64Array(nT);
-  if (n === nT * nA) {
+  if (n === nT * nA && (given === undefined || _denseOn(ids, assets))) {
     // Already dense (every timestamp has every asset, in order): the columns are the arrays.
     for (let k = 0; k < nT; k++) grid[k] = ts[k * nA] as number;
     const volatilities = vol ?? new Float64Array(n).fill(NaN);
@@ -432,6 +664,12 @@ function _forecastArrays(
       a = 0;
     }
     a = _seek(assets, ids[i] as number, a);
+    if (a < 0) {
+      throw new DataError(
+        `${where}: row ${formatTime(t)} asset_id ${ids[i]} is not one of the evaluation's ` +
+          `assets (the first chunk's); pass every asset in assetIds`,
+      );
+    }
     const cell = k * nA + a;
     predictions[cell] = pred[i] as number;
     if (vol !== undefined) volatilities[cell] = vol[i] as number;
@@ -440,13 +678,28 @@ function _forecastArrays(
   return { grid, assets, predictions, volatilities, prices };
 }
 
-/** Marks and fill prices on the forecast grid from the bars; throws `DataError`. */
+/** Options of `_marketArrays`. */
+interface _MarketOptions {
+  /**
+   * The previous chunk's end: bars at or before `after` (= `grid[0]`, the lead row) are
+   * ignored, and the marks start from `marks` (the lead row's). Default: none.
+   */
+  carry: { after: number; marks: Float64Array } | undefined;
+  /** An asset without any bar is a `DataError` at once (a whole period). */
+  strict: boolean;
+}
+
+/**
+ * Marks and fill prices on the forecast grid from the bars, and which assets had a bar;
+ * throws `DataError`.
+ */
 function _marketArrays(
   bars: pl.DataFrame,
   grid: Float64Array,
   assets: Float64Array,
   fill: FillConvention,
-): { marks: Float64Array; fills: Float64Array } {
+  options: _MarketOptions,
+): { marks: Float64Array; fills: Float64Array; seen: Uint8Array } {
   const where = "Cannot evaluate forecasts against the bars";
   // Only the price columns the marks (close) and the fill convention need.
   const fields = _FILL_FIELDS[fill];
@@ -462,8 +715,12 @@ function _marketArrays(
   ];
   const nA = assets.length;
   const nT = grid.length;
-  const dense = _denseMarket(ts, ids, values, fields, grid, assets, fill);
-  if (dense !== undefined) return dense;
+  const carry = options.carry;
+  if (carry === undefined) {
+    const dense = _denseMarket(ts, ids, values, fields, grid, assets, fill);
+    if (dense !== undefined) return { ...dense, seen: new Uint8Array(nA).fill(1) };
+  }
+  const after = carry?.after ?? -Infinity;
   // Bucket the bars by asset (a stable counting sort keeps each asset's time order). Bars are
   // sorted by (timestamp, asset_id), so the asset lookup walks forward within a timestamp.
   const counts = new Int32Array(nA + 1);
@@ -473,7 +730,7 @@ function _marketArrays(
     const id = ids[i] as number;
     if (i === 0 || id < (ids[i - 1] as number)) a = 0;
     while (a < nA && (assets[a] as number) < id) a++;
-    if (a < nA && assets[a] === id) {
+    if (a < nA && assets[a] === id && (ts[i] as number) > after) {
       which[i] = a;
       counts[a + 1] = (counts[a + 1] as number) + 1;
     } else {
@@ -499,14 +756,12 @@ function _marketArrays(
   const none = new Float64Array(0);
   const marks = new Float64Array(nT * nA);
   const fills = new Float64Array(nT * nA);
+  const seen = new Uint8Array(nA);
   for (let col = 0; col < nA; col++) {
     const from = counts[col] as number;
     const to = counts[col + 1] as number;
-    if (to === from) {
-      throw new DataError(
-        `${where}: no bars for asset_id ${assets[col]}; load bars for every forecast asset`,
-      );
-    }
+    if (to === from && options.strict) throw _noBarsError(assets[col] as number);
+    seen[col] = to > from ? 1 : 0;
     const column = (field: string) => sorted[field]?.subarray(from, to) ?? none;
     const asset = {
       timestamp: column("timestamp"),
@@ -527,7 +782,7 @@ function _marketArrays(
     }
     const assetFills = fillPrices(asset, { grid, convention: fill });
     let j = -1;
-    let mark = NaN;
+    let mark = carry === undefined ? NaN : carry.marks[col] as number;
     for (let k = 0; k < nT; k++) {
       const t = grid[k] as number;
       while (j + 1 < times.length && (times[j + 1] as number) <= t) {
@@ -539,7 +794,7 @@ function _marketArrays(
       fills[k * nA + col] = assetFills[k] as number;
     }
   }
-  return { marks, fills };
+  return { marks, fills, seen };
 }
 
 /**
@@ -591,14 +846,55 @@ const _FILL_FIELDS: Record<FillConvention, readonly string[]> = {
   vwap: ["open", "high", "low", "close", "volume"],
 };
 
-/** The index of `id` in the ascending `assets`, searching forward from `from` (then from 0). */
+/**
+ * The index of `id` in the ascending `assets`, searching forward from `from` (then from 0);
+ * −1 when absent.
+ */
 function _seek(assets: Float64Array, id: number, from: number): number {
   let a = from;
   while (a < assets.length && (assets[a] as number) < id) a++;
   if (assets[a] === id) return a;
   a = 0;
-  while ((assets[a] as number) !== id) a++;
-  return a;
+  while (a < assets.length && (assets[a] as number) !== id) a++;
+  return a < assets.length ? a : -1;
+}
+
+/** Whether the rows' asset ids repeat `assets` exactly, timestamp after timestamp. */
+function _denseOn(ids: Float64Array, assets: Float64Array): boolean {
+  const nA = assets.length;
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== assets[i % nA]) return false;
+  return true;
+}
+
+/** Distinct ids, ascending, as floats (what the dense columns are keyed by). */
+function _assetArray(ids: readonly number[]): Float64Array {
+  return Float64Array.from(new Set(ids)).sort();
+}
+
+/** `head` followed by `tail`. */
+function _prepend(head: ArrayLike<number>, tail: Float64Array): Float64Array {
+  const out = new Float64Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}
+
+/** Element-wise or of two 0/1 arrays. */
+function _or(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return a.map((x, i) => x | (b[i] as number));
+}
+
+/** Throws the `DataError` of the first asset no chunk held a bar of. */
+function _checkSeen(seen: Uint8Array, assets: Float64Array): void {
+  const missing = seen.indexOf(0);
+  if (missing >= 0) throw _noBarsError(assets[missing] as number);
+}
+
+function _noBarsError(assetId: number): DataError {
+  return new DataError(
+    `Cannot evaluate forecasts against the bars: no bars for asset_id ${assetId}; load bars ` +
+      `for every forecast asset`,
+  );
 }
 
 /** The distinct asset ids of `df`, ascending. */
@@ -663,47 +959,62 @@ function _columns(
   });
 }
 
-/** Builds the two result frames. */
-function _frames(f: ForecastArrays, r: ForecastEvaluationArrays): ForecastEvaluation {
-  const nT = f.grid.length;
+/**
+ * Builds the two result frames: positions of the bars `[p0, p1)` of the grid, metrics of the
+ * bars `[m0, m1)`.
+ */
+function _frames(
+  f: ForecastArrays,
+  r: ForecastEvaluationArrays,
+  [p0, p1]: [number, number],
+  [m0, m1]: [number, number],
+): ForecastEvaluation {
   const nA = f.assets.length;
-  const ts = new Float64Array(nT * nA);
-  const ids = new Float64Array(nT * nA);
-  for (let k = 0; k < nT; k++) {
+  const nP = Math.max(0, p1 - p0);
+  const ts = new Float64Array(nP * nA);
+  const ids = new Float64Array(nP * nA);
+  for (let k = 0; k < nP; k++) {
     for (let a = 0; a < nA; a++) {
-      ts[k * nA + a] = f.grid[k] as number;
+      ts[k * nA + a] = f.grid[p0 + k] as number;
       ids[k * nA + a] = f.assets[a] as number;
     }
   }
+  const cells = (x: Float64Array) => _range(x, p0 * nA, (p0 + nP) * nA);
+  const bars = (x: Float64Array) => _range(x, m0, Math.max(m0, m1));
   return {
     positions: pl.DataFrame([
       _timeSeries("timestamp", ts),
       pl.Series("asset_id", ids).cast(pl.Int64),
-      pl.Series("holdings_shares", r.holdingsShares),
-      pl.Series("holdings_notional", r.holdingsNotional),
-      pl.Series("executed_trades_shares", r.tradesShares),
-      pl.Series("executed_trades_notional", r.tradesNotional),
-      pl.Series("fees", r.fees),
-      pl.Series("pnl", r.pnl),
-      pl.Series("target_holdings_shares", r.targetShares),
-      pl.Series("target_holdings_notional", r.targetNotional),
-      pl.Series("price", f.marks),
-      pl.Series("prediction", f.predictions),
+      pl.Series("holdings_shares", cells(r.holdingsShares)),
+      pl.Series("holdings_notional", cells(r.holdingsNotional)),
+      pl.Series("executed_trades_shares", cells(r.tradesShares)),
+      pl.Series("executed_trades_notional", cells(r.tradesNotional)),
+      pl.Series("fees", cells(r.fees)),
+      pl.Series("pnl", cells(r.pnl)),
+      pl.Series("target_holdings_shares", cells(r.targetShares)),
+      pl.Series("target_holdings_notional", cells(r.targetNotional)),
+      pl.Series("price", cells(f.marks)),
+      pl.Series("prediction", cells(f.predictions)),
     ]),
     metrics: pl.DataFrame([
-      _timeSeries("timestamp", f.grid),
-      pl.Series("pnl", r.bar.pnl),
-      pl.Series("gross_volume", r.bar.grossVolume),
-      pl.Series("net_volume", r.bar.netVolume),
-      pl.Series("gmv", r.bar.gmv),
-      pl.Series("nmv", r.bar.nmv),
-      pl.Series("fees", r.bar.fees),
-      pl.Series("cash", r.bar.cash),
-      pl.Series("net_wealth", r.bar.netWealth),
-      pl.Series("leverage", r.bar.leverage),
-      pl.Series("num_trades", r.bar.numTrades).cast(pl.Int64),
+      _timeSeries("timestamp", bars(f.grid)),
+      pl.Series("pnl", bars(r.bar.pnl)),
+      pl.Series("gross_volume", bars(r.bar.grossVolume)),
+      pl.Series("net_volume", bars(r.bar.netVolume)),
+      pl.Series("gmv", bars(r.bar.gmv)),
+      pl.Series("nmv", bars(r.bar.nmv)),
+      pl.Series("fees", bars(r.bar.fees)),
+      pl.Series("cash", bars(r.bar.cash)),
+      pl.Series("net_wealth", bars(r.bar.netWealth)),
+      pl.Series("leverage", bars(r.bar.leverage)),
+      pl.Series("num_trades", bars(r.bar.numTrades)).cast(pl.Int64),
     ]),
   };
+}
+
+/** `x[from, to)`: `x` itself when that is all of it, else a view. */
+function _range(x: Float64Array, from: number, to: number): Float64Array {
+  return from === 0 && to === x.length ? x : x.subarray(from, to);
 }
 
 function _timeSeries(name: string, ms: Float64Array): pl.Series {
