@@ -70,26 +70,41 @@ await dagtrade("backtest the 10/50 SMA crossover on BTC/USDT (the cross-check mo
   "--dst-dir",
   "out/demo/backtest_sma_cross",
 ]);
-await dagtrade("backtest the cross-sectional model on the top-5 universe, monthly tiles, 2 workers", [
-  "backtest",
-  "--dag",
-  "cross_sectional",
-  "--data",
-  snapshot,
-  "--backtest-config",
-  "binance_v0-top5.5T.2025-01-07_2025-02-16",
-  "--style",
-  "cross_sectional",
-  "--fee-bps",
-  "1",
-  "--workers",
-  "2",
-  "--dst-dir",
-  "out/demo/backtest_cross_sectional",
-]);
+await dagtrade(
+  "backtest the cross-sectional model on the top-5 universe, monthly tiles, 2 workers",
+  [
+    "backtest",
+    "--dag",
+    "cross_sectional",
+    "--data",
+    snapshot,
+    "--backtest-config",
+    "binance_v0-top5.5T.2025-01-07_2025-02-16",
+    "--style",
+    "cross_sectional",
+    "--fee-bps",
+    "0",
+    "--workers",
+    "2",
+    "--dst-dir",
+    "out/demo/backtest_cross_sectional",
+  ],
+);
 await dagtrade("run it again: every finished tile is skipped", [
   "backtest",
   "--dst-dir",
   "out/demo/backtest_cross_sectional",
 ]);
+await dagtrade("report: statistics, plots, HTML, reconciliation against the run's own forecasts", [
+  "report",
+  "--run",
+  "out/demo/backtest_cross_sectional",
+  "--window",
+  "all",
+  "--window",
+  "last:24h",
+  "--out",
+  "out/demo/report",
+]);
 console.log(`\ndemo outputs: ${out}`);
+console.log(`report: ${join(out, "report", "report.html")}`);
