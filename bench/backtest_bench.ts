@@ -1,11 +1,14 @@
 /**
  * Backtest figures on the shared 14-pair data: whole-command wall time and peak RSS of a
  * monthly-tiled `sma_cross` backtest with `--workers 1` and `--workers 2`, asset-bars per
- * second, and peak RSS on half the data (tiles bound the memory of the tile work). The data is
- * written once as a Parquet snapshot (and as a store, for one more wall time) in a temp
- * directory; each run is a real `dagtrade backtest` subprocess. Peak RSS is the largest `VmHWM` any process of the run
- * logged (parent and workers, `peak RSS` lines of `log.txt`). Also replays the shared data's
- * cross-check (README of ../shared/data) through the command.
+ * second, and the same on the data doubled (the bars repeated once, shifted by the data's
+ * span: twice the bars, the same pairs) — tiles bound the tile work's memory and the merge
+ * streams month by month, so peak RSS stays flat when the data doubles. The data is written
+ * once as Parquet snapshots (and as a store, for one more wall time) in a temp directory; each
+ * run is a real `dagtrade backtest` subprocess. Peak RSS is the largest `VmHWM` any process of
+ * the run logged (parent and workers, `peak RSS` lines of `log.txt`); the parent's and the
+ * workers' are in the notes. Also replays the shared data's cross-check (README of
+ * ../shared/data) through the command.
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
@@ -18,6 +21,8 @@ interface _Run {
   wallMs: number;
   /** The largest peak RSS of any process of the run. */
   peakRssMib: number;
+  /** The parent's (main process) peak RSS. */
+  mainRssMib: number;
   /** The largest peak RSS of the worker processes (tile work only), NaN without workers. */
   workerRssMib: number;
   stats: Record<string, unknown>;
@@ -53,6 +58,7 @@ async function _backtest(args: string[], dst: string): Promise<_Run> {
   return {
     wallMs,
     peakRssMib: rss(/peak RSS ([\d.]+) MiB/g),
+    mainRssMib: rss(/\[main pid \d+\] peak RSS ([\d.]+) MiB/g),
     workerRssMib: rss(/\[worker pid \d+\] peak RSS ([\d.]+) MiB/g),
     stats: JSON.parse(new TextDecoder().decode(out.stdout)) as Record<string, unknown>,
   };
@@ -65,6 +71,23 @@ async function _bestOf2(args: string[], dst: string): Promise<_Run> {
   return a.wallMs <= b.wallMs ? a : b;
 }
 
+/** The bars repeated once after themselves, shifted by their span (bar ends and knowledge). */
+function _doubled(bars: pl.DataFrame, spanMs: number): pl.DataFrame {
+  const shift = (c: string) =>
+    pl.col(c).cast(pl.Int64).add(pl.lit(spanMs).cast(pl.Int64)).cast(pl.Datetime("ms", "UTC"))
+      .alias(c);
+  const later = bars.withColumns(
+    shift("timestamp"),
+    shift("start_timestamp"),
+    shift("knowledge_timestamp"),
+  );
+  return pl.concat([bars, later], { how: "vertical", rechunk: true });
+}
+
+function _mib(x: number): string {
+  return Number.isNaN(x) ? "-" : `${x.toFixed(1)} MiB`;
+}
+
 /** Runs the backtest benchmarks on the shared 14-pair data in `dataDir`. */
 export async function benchBacktest(dataDir: string): Promise<BenchFigure[]> {
   const bars = await sharedBars(dataDir);
@@ -74,18 +97,16 @@ export async function benchBacktest(dataDir: string): Promise<BenchFigure[]> {
     const first = ts[0] as number;
     const last = ts[ts.length - 1] as number;
     const barMs = 300_000;
+    const span = last - first + barMs;
     const start = new Date(first - barMs).toISOString();
     const end = new Date(last).toISOString();
-    const mid = first - barMs + Math.round((last - first) / 2 / 86_400_000) * 86_400_000;
+    const end2 = new Date(last + span).toISOString();
     const full = join(tmp, "full.parquet");
-    const half = join(tmp, "half.parquet");
+    const double = join(tmp, "double.parquet");
     const store = join(tmp, "store");
     await writeSnapshot(bars, full, { createdAt: 0, timeframe: "5m" });
     await writeStore(bars, store, { timeframe: "5m" });
-    const firstHalf = bars.filter(
-      pl.col("timestamp").ltEq(pl.lit(mid).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"))),
-    );
-    await writeSnapshot(firstHalf, half, { createdAt: 0, timeframe: "5m" });
+    await writeSnapshot(_doubled(bars, span), double, { createdAt: 0, timeframe: "5m" });
     const nAssets = bars.getColumn("asset_id").unique().length;
     const nBars = bars.height / nAssets;
     const common = ["--dag", "sma_cross", "--start", start, "--tile-freq", "month"];
@@ -101,13 +122,13 @@ export async function benchBacktest(dataDir: string): Promise<BenchFigure[]> {
       [...common, "--data", store, "--end", end, "--workers", "1"],
       join(tmp, "st"),
     );
-    const h1 = await _backtest(
-      [...common, "--data", half, "--end", new Date(mid).toISOString(), "--workers", "1"],
-      join(tmp, "h1"),
+    const d1 = await _backtest(
+      [...common, "--data", double, "--end", end2, "--workers", "1"],
+      join(tmp, "d1"),
     );
-    const h2 = await _backtest(
-      [...common, "--data", half, "--end", new Date(mid).toISOString(), "--workers", "2"],
-      join(tmp, "h2"),
+    const d2 = await _backtest(
+      [...common, "--data", double, "--end", end2, "--workers", "2"],
+      join(tmp, "d2"),
     );
     const check = [
       "--dag",
@@ -135,6 +156,8 @@ export async function benchBacktest(dataDir: string): Promise<BenchFigure[]> {
     const xOpen = await _backtest([...check, ...money, "--fill", "next_open"], join(tmp, "x_open"));
     const assetBars = nAssets * nBars;
     const note = `${nAssets} pairs x ${nBars} bars, monthly tiles, Parquet snapshot; best of 2`;
+    const doubled = `${nAssets} pairs x ${2 * nBars} bars (the data twice, shifted by its span)`;
+    const rss = (r: _Run) => `parent ${_mib(r.mainRssMib)}, tile workers ${_mib(r.workerRssMib)}`;
     return [
       {
         name: "backtest sma_cross --workers 1, wall",
@@ -161,28 +184,46 @@ export async function benchBacktest(dataDir: string): Promise<BenchFigure[]> {
         note: "whole command, process start to exit",
       },
       {
+        name: "backtest sma_cross --workers 2, throughput",
+        value: Math.round(assetBars / (w2.wallMs / 1000)),
+        unit: "asset-bars/s",
+        note: "whole command, process start to exit",
+      },
+      {
         name: "backtest sma_cross --workers 1, peak RSS",
         value: Number(w1.peakRssMib.toFixed(1)),
         unit: "MiB",
-        note: `half the data: ${h1.peakRssMib.toFixed(1)} MiB (x${
-          (w1.peakRssMib / h1.peakRssMib).toFixed(2)
-        } for 2x data)`,
+        note: `largest of the run's processes (${rss(w1)})`,
       },
       {
         name: "backtest sma_cross --workers 2, peak RSS",
         value: Number(w2.peakRssMib.toFixed(1)),
         unit: "MiB",
-        note: `half the data: ${h2.peakRssMib.toFixed(1)} MiB (x${
-          (w2.peakRssMib / h2.peakRssMib).toFixed(2)
-        } for 2x data)`,
+        note: `largest of the run's processes (${rss(w2)})`,
       },
       {
-        name: "backtest sma_cross --workers 2, tile workers' peak RSS",
-        value: Number(w2.workerRssMib.toFixed(1)),
+        name: "backtest sma_cross 2x data --workers 1, wall",
+        value: Math.round(d1.wallMs),
+        unit: "ms",
+        note: `${doubled}; ${Math.round((2 * assetBars) / (d1.wallMs / 1000))} asset-bars/s`,
+      },
+      {
+        name: "backtest sma_cross 2x data --workers 2, wall",
+        value: Math.round(d2.wallMs),
+        unit: "ms",
+        note: `${doubled}; ${Math.round((2 * assetBars) / (d2.wallMs / 1000))} asset-bars/s`,
+      },
+      {
+        name: "backtest sma_cross 2x data --workers 1, peak RSS",
+        value: Number(d1.peakRssMib.toFixed(1)),
         unit: "MiB",
-        note: `half the data: ${h2.workerRssMib.toFixed(1)} MiB (x${
-          (w2.workerRssMib / h2.workerRssMib).toFixed(2)
-        } for 2x data); the merge (parent) holds the whole period`,
+        note: `x${(d1.peakRssMib / w1.peakRssMib).toFixed(2)} of 1x data (${rss(d1)})`,
+      },
+      {
+        name: "backtest sma_cross 2x data --workers 2, peak RSS",
+        value: Number(d2.peakRssMib.toFixed(1)),
+        unit: "MiB",
+        note: `x${(d2.peakRssMib / w2.peakRssMib).toFixed(2)} of 1x data (${rss(d2)})`,
       },
       {
         name: "cross-check sma_cross BTC/USDT, fill close",

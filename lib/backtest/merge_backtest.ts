@@ -25,7 +25,7 @@ import { loadBacktestPrices } from "./backtest_data.ts";
 import { BACKTEST_FILES } from "./backtest_dir.ts";
 import { SUCCESS_DIR, tileConfigHash, type TileMarker, tileStatus } from "./tile_marker.ts";
 import { parseResultFilePath } from "./tile_runner.ts";
-import { _collectGarbage } from "./_collect_garbage.ts";
+import { _releaseNativeMemory } from "./_native_memory.ts";
 import { _messageOf } from "./_format.ts";
 
 /** The portfolio files, relative to the backtest directory. */
@@ -125,7 +125,7 @@ export async function mergeBacktest(plan: BacktestPlan, dstDir: string): Promise
         chunk.positions.writeParquet(part, { compression: "snappy" });
         parts.push(part);
       }
-      _collectGarbage(); // the month's frames: keeps the merge's memory to one month's
+      await _releaseNativeMemory(); // the month's frames: the merge holds one month at a time
     }
     const perBar = pl.concat(metrics, { how: "vertical", rechunk: true });
     const stats = statisticsFromMetrics(perBar, {

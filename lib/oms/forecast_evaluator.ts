@@ -716,9 +716,11 @@ function _marketArrays(
   const nA = assets.length;
   const nT = grid.length;
   const carry = options.carry;
-  if (carry === undefined) {
-    const dense = _denseMarket(ts, ids, values, fields, grid, assets, fill);
-    if (dense !== undefined) return { ...dense, seen: new Uint8Array(nA).fill(1) };
+  const dense = _denseMarket(ts, ids, values, fields, grid, assets, fill, carry);
+  if (dense !== undefined) {
+    const some = ts.length > 0 ? 1 : 0; // every asset has a bar at every time, or none at all
+    if (some === 0 && options.strict && nA > 0) throw _noBarsError(assets[0] as number);
+    return { ...dense, seen: new Uint8Array(nA).fill(some) };
   }
   const after = carry?.after ?? -Infinity;
   // Bucket the bars by asset (a stable counting sort keeps each asset's time order). Bars are
@@ -800,6 +802,7 @@ function _marketArrays(
 /**
  * The fast path of `_marketArrays` when the bars are exactly the forecast grid × assets (the
  * common case: forecasts on the bars' own period): marks and fills straight from the columns.
+ * With a carry, the grid's first row is the lead row (no bars: the carried marks).
  */
 function _denseMarket(
   ts: Float64Array,
@@ -809,21 +812,29 @@ function _denseMarket(
   grid: Float64Array,
   assets: Float64Array,
   fill: FillConvention,
+  carry: _MarketOptions["carry"],
 ): { marks: Float64Array; fills: Float64Array } | undefined {
   const nA = assets.length;
   const nT = grid.length;
-  if (ts.length !== nT * nA) return undefined;
-  for (let k = 0; k < nT; k++) {
+  const lead = carry === undefined ? 0 : 1;
+  if (ts.length !== (nT - lead) * nA) return undefined;
+  for (let k = lead; k < nT; k++) {
     const t = grid[k] as number;
     for (let a = 0; a < nA; a++) {
-      const i = k * nA + a;
+      const i = (k - lead) * nA + a;
       if (ts[i] !== t || ids[i] !== assets[a]) return undefined;
     }
   }
   const none = new Float64Array(0);
-  const column = (field: string) => values[fields.indexOf(field)] ?? none;
+  const nanRow = new Float64Array(nA).fill(NaN);
+  const column = (field: string) => {
+    const values_ = values[fields.indexOf(field)];
+    if (values_ === undefined) return none;
+    return carry === undefined ? values_ : _prepend(nanRow, values_);
+  };
   const close = column("close");
   const marks = Float64Array.from(close);
+  if (carry !== undefined) marks.set(carry.marks);
   for (let i = 0; i < marks.length; i++) {
     if (Number.isNaN(marks[i] as number) && i >= nA) marks[i] = marks[i - nA] as number;
   }

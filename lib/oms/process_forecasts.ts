@@ -163,27 +163,13 @@ function _forecastRows(frame: pl.DataFrame, t: number, columns: ForecastColumns)
     );
   }
   const hasVol = present.has(columns.volatility);
-  let selected: pl.DataFrame;
-  try {
-    const float = (name: string) => pl.col(name).cast(pl.Float64).fillNull(pl.lit(NaN));
-    selected = frame.select(
-      pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Float64).alias("t"),
-      pl.col("asset_id").cast(pl.Float64).alias("id"),
-      float(columns.price).alias("price"),
-      float(columns.prediction).alias("prediction"),
-      (hasVol ? float(columns.volatility) : pl.lit(NaN).cast(pl.Float64)).alias("vol"),
-    );
-  } catch (error) {
-    throw new DataError(`${where}: cannot read the forecast columns (numeric expected)`, {
-      cause: error,
-    });
-  }
-  const get = (name: string) => selected.getColumn(name).toTypedArray() as Float64Array;
-  const ts = get("t");
-  const ids = get("id");
-  const price = get("price");
-  const prediction = get("prediction");
-  const vol = get("vol");
+  const ts = _column(frame, "timestamp", where);
+  const ids = _column(frame, "asset_id", where);
+  const price = _column(frame, columns.price, where);
+  const prediction = _column(frame, columns.prediction, where);
+  const vol = hasVol
+    ? _column(frame, columns.volatility, where)
+    : new Float64Array(ts.length).fill(NaN);
   const keep: number[] = [];
   for (let i = 0; i < ts.length; i++) {
     const ti = ts[i] as number;
@@ -193,7 +179,6 @@ function _forecastRows(frame: pl.DataFrame, t: number, columns: ForecastColumns)
       );
     }
     if (ti === t) keep.push(i);
-    else if (Number.isNaN(ti)) throw new DataError(`${where}: the forecasts have a null timestamp`);
   }
   return {
     assetIds: keep.map((i) => {
@@ -205,4 +190,40 @@ function _forecastRows(frame: pl.DataFrame, t: number, columns: ForecastColumns)
     volatilities: Float64Array.from(keep, (i) => vol[i] as number),
     prices: Float64Array.from(keep, (i) => price[i] as number),
   };
+}
+
+/**
+ * A column as Float64 (nulls → NaN; `timestamp` as epoch ms): straight from the series when it
+ * is already Float64 without nulls (the common case), else through a Polars cast.
+ */
+function _column(frame: pl.DataFrame, name: string, where: string): Float64Array {
+  let series: pl.Series;
+  let nulls: number;
+  try {
+    series = frame.getColumn(name);
+    nulls = series.nullCount();
+  } catch (error) {
+    throw new DataError(`${where}: cannot read the forecasts column '${name}'`, { cause: error });
+  }
+  if (nulls > 0 && (name === "timestamp" || name === "asset_id")) {
+    throw new DataError(`${where}: the forecasts column '${name}' has nulls; drop such rows`);
+  }
+  try {
+    if (name === "timestamp") {
+      const ms = series.dtype.equals(pl.Datetime("ms", "UTC"))
+        ? series
+        : series.cast(pl.Datetime("ms", "UTC"));
+      return ms.cast(pl.Float64).toTypedArray() as Float64Array;
+    }
+    if (nulls === 0) {
+      const floats = series.dtype.equals(pl.Float64) ? series : series.cast(pl.Float64);
+      return floats.toTypedArray() as Float64Array;
+    }
+    return frame.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(NaN)))
+      .getColumn(name).toTypedArray() as Float64Array;
+  } catch (error) {
+    throw new DataError(`${where}: cannot read the forecasts column '${name}' as numbers`, {
+      cause: error,
+    });
+  }
 }

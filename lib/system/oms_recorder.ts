@@ -1,0 +1,235 @@
+/**
+ * `OmsRecorder`: writes what the system loop's OMS did, bar by bar, into the OMS database
+ * (DESIGN §8) — the tables an `OrderProcessor` maintains, written directly by the system that
+ * owns the broker (no second process, no polling):
+ *
+ * - `submitted_orders`: the bar's orders as submitted (one-line forms, state `submitted`), one
+ *   batch per bar with orders, named as `submitOrderBatch` names it
+ *   (`orders.<time ISO>.<first order id>`);
+ * - `accepted_orders` + `orders`: the batch's acceptance (targetlistid = its rank in the run)
+ *   and its orders with their state after submission (a `close` order is filled already);
+ * - `fills`, and `orders` updates (state, filled shares) as orders of earlier bars fill or are
+ *   cancelled;
+ * - `current_positions` (account `main`), rewritten at each bar where anything changed, from an
+ *   incremental `CurrentPositionsTracker` (the rows `computeCurrentPositions` gives, without
+ *   re-reading the run's orders and fills every bar);
+ * - the portfolio bars held by a `DeferredDbPortfolioStore`, in the same transaction.
+ *
+ * Every time written is the run clock's (the bar's decision time, `wallTime`), so a replayed
+ * run writes the same tables every time, on SQLite and on PostgreSQL.
+ *
+ * Commits: every `commitEveryBars` bars (default 1: each bar is one transaction, durable once
+ * recorded) and at `flush()`. A larger value groups bars into one transaction (faster replays;
+ * a crash then loses the uncommitted bars from the database, never part of a bar).
+ */
+import { UsageError } from "../errors/mod.ts";
+import { Order, type PortfolioBarRecord, type ProcessForecastsBar } from "../oms/mod.ts";
+import {
+  type AcceptedOrdersRow,
+  fillToRow,
+  type FillRow,
+  type OmsDatabase,
+  type OrderRow,
+  orderToRow,
+  type OrderUpdate,
+  type PositionRow,
+  submitOrderBatch,
+  tradeDateOf,
+} from "../oms/db/mod.ts";
+import { CurrentPositionsTracker } from "./current_positions_tracker.ts";
+import type { DeferredDbPortfolioStore } from "./deferred_db_portfolio_store.ts";
+
+/** Options of `OmsRecorder`. */
+export interface OmsRecorderOptions {
+  /** The run (its `runs` row must exist before the first commit). Required. */
+  runId: string;
+  /** Strategy id of the acceptance and position rows (the DAG's name). Required. */
+  strategyId: string;
+  /** Account of the position rows. Default: "main". */
+  account?: string | undefined;
+  /** The portfolio's store, whose pending bars are written with each commit. Default: none. */
+  portfolioStore?: DeferredDbPortfolioStore | undefined;
+  /** Commit every this many recorded bars (and at `flush`). Default: 1. */
+  commitEveryBars?: number | undefined;
+}
+
+/** One bar's writes, held until the commit. */
+interface _BarWrites {
+  batch: { orders: Order[]; timestampDb: number } | undefined;
+  accepted: AcceptedOrdersRow | undefined;
+  orders: OrderRow[];
+  fills: FillRow[];
+  updates: OrderUpdate[];
+  positions: PositionRow[] | undefined;
+  portfolio: PortfolioBarRecord[];
+}
+
+/** An order still open when last recorded, with its live row. */
+interface _Open {
+  order: Order;
+  row: OrderRow;
+}
+
+/** Records the OMS of one run into an `OmsDatabase` (see the module documentation). */
+export class OmsRecorder {
+  /** The database. */
+  readonly db: OmsDatabase;
+  /** The run. */
+  readonly runId: string;
+  /** Strategy id of the rows. */
+  readonly strategyId: string;
+  /** Bars per commit. */
+  readonly commitEveryBars: number;
+  readonly #store: DeferredDbPortfolioStore | undefined;
+  readonly #tracker: CurrentPositionsTracker;
+  readonly #open = new Map<number, _Open>();
+  #pending: _BarWrites[] = [];
+  #batches = 0;
+  #barsRecorded = 0;
+
+  /** Creates a recorder; throws `UsageError` on a bad `commitEveryBars`. */
+  constructor(db: OmsDatabase, options: OmsRecorderOptions) {
+    const every = options.commitEveryBars ?? 1;
+    if (!Number.isInteger(every) || every < 1) {
+      throw new UsageError(`OmsRecorder: commitEveryBars must be a positive integer, got ${every}`);
+    }
+    this.db = db;
+    this.runId = options.runId;
+    this.strategyId = options.strategyId;
+    this.commitEveryBars = every;
+    this.#store = options.portfolioStore;
+    this.#tracker = new CurrentPositionsTracker({
+      runId: options.runId,
+      strategyId: options.strategyId,
+      account: options.account,
+    });
+  }
+
+  /** Bars recorded so far (committed or not). */
+  get barsRecorded(): number {
+    return this.#barsRecorded;
+  }
+
+  /**
+   * Records one bar of `processForecasts` (call once per bar, in time order, after the bar is
+   * complete); commits when `commitEveryBars` bars are pending.
+   */
+  async recordBar(bar: ProcessForecastsBar): Promise<void> {
+    const now = bar.wallTime;
+    const runId = this.runId;
+    const writes: _BarWrites = {
+      batch: undefined,
+      accepted: undefined,
+      orders: [],
+      fills: bar.fills.map((f) => fillToRow(f, runId)),
+      updates: [],
+      positions: undefined,
+      portfolio: this.#store?.takePending() ?? [],
+    };
+    const filledBy = new Map<number, number>();
+    for (const f of bar.fills) filledBy.set(f.orderId, (filledBy.get(f.orderId) ?? 0) + f.shares);
+
+    // Orders of earlier bars that filled or were cancelled during this bar.
+    for (const [id, open] of this.#open) {
+      const filled = filledBy.get(id);
+      const state = open.order.state;
+      if (state === open.row.state && filled === undefined) continue;
+      open.row.state = state;
+      if (filled !== undefined) open.row.filledShares += filled;
+      open.row.updatedAt = now;
+      writes.updates.push({
+        orderId: id,
+        state,
+        filledShares: open.row.filledShares,
+        updatedAt: now,
+      });
+      if (!_isOpen(state)) this.#open.delete(id);
+    }
+
+    // This bar's orders: one submitted batch, its acceptance, its order rows.
+    const orders = bar.orders;
+    if (orders.length > 0) {
+      this.#batches += 1;
+      const submitted = orders.map((o) => new Order({ ...o.toFields(), state: "submitted" }));
+      const filename = `orders.${new Date(now).toISOString()}.${orders[0]?.id}`;
+      writes.batch = { orders: submitted, timestampDb: now };
+      let changed = 0;
+      let refused = 0;
+      orders.forEach((o, i) => {
+        if (o.diffShares !== 0 || o.sizedAtFill) changed += 1;
+        if (o.state === "rejected" || o.state === "cancelled") refused += 1;
+        const row = orderToRow(o, {
+          runId,
+          filename,
+          updatedAt: now,
+          orderTxt: (submitted[i] as Order).toString(),
+          filledShares: filledBy.get(o.id) ?? 0,
+        });
+        writes.orders.push(row);
+        if (_isOpen(o.state)) this.#open.set(o.id, { order: o, row });
+      });
+      writes.accepted = {
+        runId,
+        filename,
+        strategyId: this.strategyId,
+        targetListId: this.#batches,
+        tradeDate: tradeDateOf(now),
+        instanceId: 0,
+        timestampProcessed: now,
+        timestampDb: now,
+        targetCount: orders.length,
+        changedCount: changed,
+        unchangedCount: orders.length - changed,
+        cancelCount: refused,
+        success: true,
+        reason: "",
+      };
+    }
+
+    if (writes.orders.length > 0 || writes.fills.length > 0 || writes.updates.length > 0) {
+      writes.positions = this.#tracker.update(now, {
+        orders: writes.orders,
+        fills: writes.fills,
+      });
+    }
+    // The database gets snapshots: later bars change the live rows in place.
+    writes.orders = writes.orders.map((row) => ({ ...row }));
+    this.#pending.push(writes);
+    this.#barsRecorded += 1;
+    if (this.#pending.length >= this.commitEveryBars) await this.flush();
+  }
+
+  /** Commits every pending bar (and the portfolio store's pending bars) in one transaction. */
+  async flush(): Promise<void> {
+    const pending = this.#pending;
+    const portfolio = this.#store?.takePending() ?? [];
+    if (pending.length === 0 && portfolio.length === 0) return;
+    this.#pending = [];
+    let lastPositions: PositionRow[] | undefined;
+    for (const w of pending) if (w.positions !== undefined) lastPositions = w.positions;
+    const runId = this.runId;
+    await this.db.transaction(async (tx) => {
+      for (const w of pending) {
+        for (const record of w.portfolio) await tx.appendPortfolioBar(runId, record);
+        if (w.batch !== undefined && w.accepted !== undefined) {
+          await submitOrderBatch(tx, w.batch.orders, {
+            runId,
+            timestampDb: w.batch.timestampDb,
+            filename: w.accepted.filename,
+          });
+          await tx.acceptOrders(w.accepted, w.orders);
+        }
+        if (w.fills.length > 0) await tx.insertFills(w.fills);
+        if (w.updates.length > 0) await tx.updateOrders(runId, w.updates);
+      }
+      for (const record of portfolio) await tx.appendPortfolioBar(runId, record);
+      if (lastPositions !== undefined) {
+        await tx.replacePositions(runId, this.#tracker.account, lastPositions);
+      }
+    });
+  }
+}
+
+function _isOpen(state: string): boolean {
+  return state === "accepted" || state === "partially_filled" || state === "submitted";
+}

@@ -1,0 +1,581 @@
+/**
+ * `SystemLog`: the system log directory of a `simulate` or `run-prod` run (DESIGN §9):
+ *
+ * ```
+ * run.json                                 mode, version, config hash, range, status, bars
+ * system_config.input.{txt,json}           the effective config before the run
+ * system_config.output.{txt,json}          after it (txt: verbose, with marked_as_used)
+ * market_data/                             the bars the system received: a store at the end
+ * dag/forecasts.parquet                    the DAG's rows of every bar (all its columns)
+ * dag/profiling.csv                        ms per node per bar
+ * dag/node_io/                             node outputs per bar (--save-node-io)
+ * process_forecasts/target_positions.parquet, orders.parquet, fills.parquet
+ * process_forecasts/portfolio/statistics.parquet   per bar: backtest's metrics columns
+ * process_forecasts/portfolio/{holdings_shares,holdings_notional,executed_trades_shares,
+ *                              executed_trades_notional,positions}.parquet   per asset per bar
+ * oms.sqlite, log.txt, stats.json
+ * ```
+ *
+ * While the run goes, every per-bar output is a CSV stream (`CsvStream`) beside its final
+ * name (`statistics.csv`, …, `market_data/bars.csv`), appended once per bar with one write per
+ * file. `statistics.csv` is written LAST for each bar: a bar is complete when its statistics
+ * line is there, and then every other stream holds all of its rows. After a crash, the streams
+ * hold every complete bar (and maybe part of the bar in flight, after the last statistics
+ * line). `consolidate()` turns the streams into Parquet files (each written atomically; rows of
+ * an incomplete bar dropped; the market data becomes a store) and removes them, except
+ * `dag/profiling.csv`, which stays CSV.
+ *
+ * Durability: appends reach the kernel at once (a killed process loses nothing written);
+ * streams are forced to disk every `syncEveryBars` bars (default: only when closed).
+ */
+import { join } from "node:path";
+import pl from "nodejs-polars";
+import type { Config, JsonValue } from "../config/mod.ts";
+import { DataError, UsageError } from "../errors/mod.ts";
+import { atomicWrite, atomicWriteWith } from "../fs/mod.ts";
+import { METRIC_COLUMNS, type Order, TARGET_POSITION_COLUMNS } from "../oms/mod.ts";
+import { BAR_COLUMNS, type Clock, formatTimeframe, writeStore } from "../sim/mod.ts";
+import {
+  CSV_DATETIME_FORMAT,
+  csvNumber,
+  CsvStream,
+  type CsvStreamColumn,
+  csvText,
+  csvTime,
+} from "./csv_stream.ts";
+import type { SystemBar } from "./trading_system.ts";
+
+/** File names inside a system log directory, relative to it. */
+export const SYSTEM_LOG_PATHS = {
+  /** Run metadata (JSON). */
+  runJson: "run.json",
+  /** The effective config before the run. */
+  configInputTxt: "system_config.input.txt",
+  /** The effective config before the run, as JSON. */
+  configInputJson: "system_config.input.json",
+  /** The config after the run, verbose (marked_as_used, writer, type per leaf). */
+  configOutputTxt: "system_config.output.txt",
+  /** The config after the run, as JSON. */
+  configOutputJson: "system_config.output.json",
+  /** The bars the system received: a store (`asset_id=…/year=…/month=…`). */
+  marketData: "market_data",
+  /** The DAG's rows of every bar. */
+  forecasts: join("dag", "forecasts.parquet"),
+  /** Node timings: bar_timestamp, method, node_id, ms. */
+  profiling: join("dag", "profiling.csv"),
+  /** Node outputs per bar (optional). */
+  nodeIo: join("dag", "node_io"),
+  /** Target positions with the forecasts acted on (price, volatility, prediction). */
+  targetPositions: join("process_forecasts", "target_positions.parquet"),
+  /** Orders as submitted, with their final state. */
+  orders: join("process_forecasts", "orders.parquet"),
+  /** Fills. */
+  fills: join("process_forecasts", "fills.parquet"),
+  /** The portfolio directory. */
+  portfolio: join("process_forecasts", "portfolio"),
+  /** Per-bar portfolio statistics (backtest's `portfolio/metrics.parquet` columns). */
+  statistics: join("process_forecasts", "portfolio", "statistics.parquet"),
+  /** Per asset per bar: every portfolio column. */
+  positions: join("process_forecasts", "portfolio", "positions.parquet"),
+  /** The headline statistics (backtest's `stats.json` keys). */
+  statsJson: "stats.json",
+  /** Log lines. */
+  logTxt: "log.txt",
+} as const;
+
+/** The per-asset portfolio files of DESIGN §9 (long: timestamp, asset_id, <name>). */
+export const PORTFOLIO_VALUE_FILES = [
+  "holdings_shares",
+  "holdings_notional",
+  "executed_trades_shares",
+  "executed_trades_notional",
+] as const;
+
+const _TIME = pl.Datetime("ms", "UTC");
+const _F = pl.Float64;
+const _I = pl.Int64;
+const _S = pl.Utf8;
+
+function _cols(spec: readonly (readonly [string, pl.DataType])[]): CsvStreamColumn[] {
+  return spec.map(([name, dtype]) => ({ name, dtype }));
+}
+
+const _STATISTICS = _cols(
+  METRIC_COLUMNS.map((c) => [c, c === "timestamp" ? _TIME : c === "num_trades" ? _I : _F]),
+);
+const _POSITIONS = _cols([
+  ["timestamp", _TIME],
+  ["asset_id", _I],
+  ["holdings_shares", _F],
+  ["holdings_notional", _F],
+  ["executed_trades_shares", _F],
+  ["executed_trades_notional", _F],
+  ["fees", _F],
+  ["pnl", _F],
+  ["price", _F],
+]);
+const _TARGETS = _cols(
+  TARGET_POSITION_COLUMNS.map((c) => [c, c === "timestamp" ? _TIME : c === "asset_id" ? _I : _F]),
+);
+const _ORDERS = _cols([
+  ["bar_timestamp", _TIME],
+  ["order_id", _I],
+  ["creation_timestamp", _TIME],
+  ["asset_id", _I],
+  ["type", _S],
+  ["start_timestamp", _TIME],
+  ["end_timestamp", _TIME],
+  ["curr_num_shares", _F],
+  ["diff_num_shares", _F],
+  ["limit_price", _F],
+  ["target_weight", _F],
+  ["state", _S],
+]);
+const _FILLS = _cols([
+  ["bar_timestamp", _TIME],
+  ["fill_id", _I],
+  ["order_id", _I],
+  ["asset_id", _I],
+  ["timestamp", _TIME],
+  ["shares", _F],
+  ["price", _F],
+  ["fee", _F],
+]);
+const _PROFILING = _cols([["bar_timestamp", _TIME], ["method", _S], ["node_id", _S], ["ms", _F]]);
+const _BARS = _cols(
+  BAR_COLUMNS.map((c) => [
+    c,
+    c === "timestamp" || c === "start_timestamp" || c === "knowledge_timestamp"
+      ? _TIME
+      : c === "asset_id"
+      ? _I
+      : c === "full_symbol"
+      ? _S
+      : _F,
+  ]),
+);
+
+/** A stream and where its consolidated Parquet goes (undefined: it stays CSV). */
+interface _StreamSpec {
+  csv: string;
+  parquet: string | undefined;
+  columns: readonly CsvStreamColumn[];
+  /** The column holding each row's bar (rows after the last complete bar are dropped). */
+  barColumn: string;
+}
+
+const _csvOf = (parquet: string) => parquet.replace(/\.parquet$/, ".csv");
+
+const _SPECS = {
+  statistics: {
+    csv: _csvOf(SYSTEM_LOG_PATHS.statistics),
+    parquet: SYSTEM_LOG_PATHS.statistics,
+    columns: _STATISTICS,
+    barColumn: "timestamp",
+  },
+  positions: {
+    csv: _csvOf(SYSTEM_LOG_PATHS.positions),
+    parquet: SYSTEM_LOG_PATHS.positions,
+    columns: _POSITIONS,
+    barColumn: "timestamp",
+  },
+  targets: {
+    csv: _csvOf(SYSTEM_LOG_PATHS.targetPositions),
+    parquet: SYSTEM_LOG_PATHS.targetPositions,
+    columns: _TARGETS,
+    barColumn: "timestamp",
+  },
+  orders: {
+    csv: _csvOf(SYSTEM_LOG_PATHS.orders),
+    parquet: SYSTEM_LOG_PATHS.orders,
+    columns: _ORDERS,
+    barColumn: "bar_timestamp",
+  },
+  fills: {
+    csv: _csvOf(SYSTEM_LOG_PATHS.fills),
+    parquet: SYSTEM_LOG_PATHS.fills,
+    columns: _FILLS,
+    barColumn: "bar_timestamp",
+  },
+  profiling: {
+    csv: SYSTEM_LOG_PATHS.profiling,
+    parquet: undefined,
+    columns: _PROFILING,
+    barColumn: "bar_timestamp",
+  },
+  bars: {
+    csv: join(SYSTEM_LOG_PATHS.marketData, "bars.csv"),
+    parquet: undefined,
+    columns: _BARS,
+    barColumn: "timestamp",
+  },
+} as const satisfies Record<string, _StreamSpec>;
+
+type _StreamName = keyof typeof _SPECS;
+
+/** Options of `SystemLog.create`. */
+export interface SystemLogOptions {
+  /** The bar period, ms (the market data store's timeframe). Required. */
+  barMs: number;
+  /** Stamps `log.txt` lines (a wall clock). Default: lines without a time. */
+  clock?: Clock | undefined;
+  /** Force the streams to disk every this many bars; 0 = only when closed. Default: 0. */
+  syncEveryBars?: number | undefined;
+  /** Also called with every `info` message (e.g. to echo it on stderr). Default: none. */
+  echo?: ((message: string) => void) | undefined;
+}
+
+/** Options of `SystemLog.writeBar`. */
+export interface WriteBarOptions {
+  /** Bars the system received with this bar (bar contract; e.g. the bar's rows). Default: none. */
+  bars?: pl.DataFrame | undefined;
+}
+
+/** What `SystemLog.consolidate` produced. */
+export interface ConsolidatedLog {
+  /** The per-bar statistics (as written to `statistics.parquet`). */
+  statistics: pl.DataFrame;
+  /** The files written, relative to the directory. */
+  files: string[];
+}
+
+/** Writes a system log directory (see the module documentation). */
+export class SystemLog {
+  /** The directory. */
+  readonly dir: string;
+  /** Bar period, ms. */
+  readonly barMs: number;
+  readonly #clock: Clock | undefined;
+  readonly #syncEveryBars: number;
+  readonly #echo: ((message: string) => void) | undefined;
+  readonly #streams = new Map<_StreamName, CsvStream>();
+  #forecasts: CsvStream | undefined;
+  #forecastColumns: string[] | undefined;
+  #bars = 0;
+  #lastComplete: number | undefined;
+  /** Orders not final when last seen. */
+  readonly #open = new Map<number, Order>();
+  /** Final states of orders that changed state after the bar they were submitted in. */
+  readonly #finalStates = new Map<number, string>();
+  /** Σ fill shares per order. */
+  readonly #filled = new Map<number, number>();
+  #closed = false;
+
+  private constructor(dir: string, options: SystemLogOptions) {
+    this.dir = dir;
+    this.barMs = options.barMs;
+    this.#clock = options.clock;
+    this.#syncEveryBars = options.syncEveryBars ?? 0;
+    this.#echo = options.echo;
+  }
+
+  /**
+   * Creates the directory layout in `dir` (which must exist) and opens the streams (truncating
+   * any left there). Throws `UsageError` on bad options.
+   */
+  static async create(dir: string, options: SystemLogOptions): Promise<SystemLog> {
+    if (!(Number.isFinite(options.barMs) && options.barMs > 0)) {
+      throw new UsageError(`SystemLog: barMs must be a positive number, got ${options.barMs}`);
+    }
+    const every = options.syncEveryBars ?? 0;
+    if (!Number.isInteger(every) || every < 0) {
+      throw new UsageError(`SystemLog: syncEveryBars must be an integer >= 0, got ${every}`);
+    }
+    const log = new SystemLog(dir, options);
+    for (const sub of ["dag", SYSTEM_LOG_PATHS.portfolio, SYSTEM_LOG_PATHS.marketData]) {
+      await Deno.mkdir(join(dir, sub), { recursive: true });
+    }
+    for (const [name, spec] of Object.entries(_SPECS) as [_StreamName, _StreamSpec][]) {
+      log.#streams.set(name, await CsvStream.create(join(dir, spec.csv), spec.columns));
+    }
+    return log;
+  }
+
+  /** Bars written completely. */
+  get barsWritten(): number {
+    return this.#bars;
+  }
+
+  /** End of the last bar written completely, or `undefined`. */
+  get lastCompleteBar(): number | undefined {
+    return this.#lastComplete;
+  }
+
+  /** Appends a line to `log.txt` (stamped with the clock's time when there is one). */
+  async info(message: string): Promise<void> {
+    this.#echo?.(message);
+    const stamp = this.#clock === undefined ? "" : `${new Date(this.#clock.now()).toISOString()} `;
+    await Deno.writeTextFile(join(this.dir, SYSTEM_LOG_PATHS.logTxt), `${stamp}${message}\n`, {
+      append: true,
+      create: true,
+    });
+  }
+
+  /**
+   * Writes `system_config.<stage>.{txt,json}` atomically: `input` as `key: value` lines,
+   * `output` in the verbose form (marked_as_used, writer, type of every leaf).
+   */
+  async writeConfig(stage: "input" | "output", config: Config): Promise<void> {
+    const txt = stage === "input" ? SYSTEM_LOG_PATHS.configInputTxt : SYSTEM_LOG_PATHS.configOutputTxt;
+    const json = stage === "input"
+      ? SYSTEM_LOG_PATHS.configInputJson
+      : SYSTEM_LOG_PATHS.configOutputJson;
+    const text = stage === "input" ? config.toString() : config.toVerboseString();
+    await atomicWrite(join(this.dir, txt), text + "\n");
+    await atomicWrite(join(this.dir, json), config.toJSONString({ indent: 2 }) + "\n");
+  }
+
+  /** Writes `run.json` atomically. */
+  async writeRunInfo(info: { readonly [key: string]: JsonValue }): Promise<void> {
+    await atomicWrite(
+      join(this.dir, SYSTEM_LOG_PATHS.runJson),
+      JSON.stringify(info, null, 2) + "\n",
+    );
+  }
+
+  /** Writes `stats.json` atomically. */
+  async writeStats(stats: object): Promise<void> {
+    await atomicWrite(
+      join(this.dir, SYSTEM_LOG_PATHS.statsJson),
+      JSON.stringify(stats, null, 2) + "\n",
+    );
+  }
+
+  /**
+   * Appends one processed bar to the streams — forecasts, DAG timings, target positions,
+   * orders, fills, per-asset portfolio rows, received bars — and its statistics line last.
+   * Bars must come in time order.
+   */
+  async writeBar(bar: SystemBar, options: WriteBarOptions = {}): Promise<void> {
+    if (this.#closed) throw new UsageError("SystemLog.writeBar: the log is closed");
+    const t = bar.timestamp;
+    if (this.#lastComplete !== undefined && !(t > this.#lastComplete)) {
+      throw new UsageError(`SystemLog.writeBar: bar ${csvTime(t)} is not after the last bar`);
+    }
+    const tIso = csvTime(t);
+    const time = _timeCache();
+    const writes: Promise<void>[] = [];
+    const put = (name: _StreamName, text: string) => {
+      if (text !== "") writes.push((this.#streams.get(name) as CsvStream).append(text));
+    };
+
+    if (bar.forecasts.height > 0) writes.push(this.#writeForecasts(bar.forecasts));
+    let text = "";
+    for (const timing of bar.dagTimings) {
+      text += `${tIso},${timing.method},${csvText(timing.nodeId)},${csvNumber(timing.ms)}\n`;
+    }
+    put("profiling", text);
+
+    text = "";
+    for (const r of bar.oms.targets) {
+      text += `${time(r.timestamp)},${r.assetId},${csvNumber(r.holdingsShares)},${
+        csvNumber(r.price)
+      },${csvNumber(r.holdingsNotional)},${csvNumber(r.prediction)},${csvNumber(r.volatility)},${
+        csvNumber(r.targetHoldingsNotional)
+      },${csvNumber(r.targetTradesNotional)},${csvNumber(r.targetTradesShares)},${
+        csvNumber(r.targetHoldingsShares)
+      }\n`;
+    }
+    put("targets", text);
+
+    // Orders of earlier bars that reached a final state, and this bar's fills.
+    for (const [id, order] of this.#open) {
+      if (_isFinal(order.state)) {
+        this.#finalStates.set(id, order.state);
+        this.#open.delete(id);
+      }
+    }
+    text = "";
+    for (const o of bar.oms.orders) {
+      text += `${tIso},${o.id},${time(o.creationTimestamp)},${o.assetId},${o.type},${
+        time(o.startTimestamp)
+      },${time(o.endTimestamp)},${csvNumber(o.currentShares)},${csvNumber(o.diffShares)},${
+        o.limitPrice === undefined ? "" : csvNumber(o.limitPrice)
+      },${o.targetWeight === undefined ? "" : csvNumber(o.targetWeight)},${o.state}\n`;
+      if (!_isFinal(o.state)) this.#open.set(o.id, o);
+    }
+    put("orders", text);
+
+    text = "";
+    for (const f of bar.oms.fills) {
+      text += `${tIso},${f.id},${f.orderId},${f.assetId},${time(f.timestamp)},${
+        csvNumber(f.shares)
+      },${csvNumber(f.price)},${csvNumber(f.fee)}\n`;
+      this.#filled.set(f.orderId, (this.#filled.get(f.orderId) ?? 0) + f.shares);
+    }
+    put("fills", text);
+
+    text = "";
+    for (const a of bar.oms.portfolio.assets) {
+      text += `${time(a.timestamp)},${a.assetId},${csvNumber(a.holdingsShares)},${
+        csvNumber(a.holdingsNotional)
+      },${csvNumber(a.executedTradesShares)},${csvNumber(a.executedTradesNotional)},${
+        csvNumber(a.fees)
+      },${csvNumber(a.pnl)},${csvNumber(a.price)}\n`;
+    }
+    put("positions", text);
+
+    if (options.bars !== undefined && options.bars.height > 0) {
+      writes.push(this.#writeFrame("bars", options.bars));
+    }
+    await Promise.all(writes);
+
+    const s = bar.oms.portfolio.statistics;
+    await (this.#streams.get("statistics") as CsvStream).append(
+      `${time(s.timestamp)},${csvNumber(s.pnl)},${csvNumber(s.grossVolume)},${
+        csvNumber(s.netVolume)
+      },${csvNumber(s.gmv)},${csvNumber(s.nmv)},${csvNumber(s.fees)},${csvNumber(s.cash)},${
+        csvNumber(s.netWealth)
+      },${csvNumber(s.leverage)},${s.numTrades}\n`,
+    );
+    this.#lastComplete = t;
+    this.#bars += 1;
+    if (this.#syncEveryBars > 0 && this.#bars % this.#syncEveryBars === 0) await this.#sync();
+  }
+
+  /** Forces the streams to disk and closes them (idempotent). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#sync();
+    for (const stream of this.#allStreams()) stream.close();
+  }
+
+  /**
+   * Closes the streams and turns them into the final files (see the module documentation):
+   * each Parquet file is written atomically, then its stream is removed. Rows of bars after
+   * the last complete bar are dropped. Returns the statistics and the files written.
+   */
+  async consolidate(): Promise<ConsolidatedLog> {
+    await this.close();
+    const last = this.#lastComplete ?? -Infinity;
+    const files: string[] = [];
+    const read = (spec: _StreamSpec, columns = spec.columns): pl.DataFrame => {
+      const df = CsvStream.read(join(this.dir, spec.csv), columns);
+      return df.filter(pl.col(spec.barColumn).cast(pl.Int64).ltEq(pl.lit(last)));
+    };
+    const write = async (rel: string, df: pl.DataFrame): Promise<void> => {
+      await atomicWriteWith(join(this.dir, rel), (tmp) => {
+        df.writeParquet(tmp, { compression: "snappy" });
+      });
+      files.push(rel);
+    };
+
+    const statistics = read(_SPECS.statistics);
+    await write(SYSTEM_LOG_PATHS.statistics, statistics);
+    const positions = read(_SPECS.positions);
+    await write(SYSTEM_LOG_PATHS.positions, positions);
+    for (const name of PORTFOLIO_VALUE_FILES) {
+      await write(
+        join(SYSTEM_LOG_PATHS.portfolio, `${name}.parquet`),
+        positions.select("timestamp", "asset_id", name),
+      );
+    }
+    await write(SYSTEM_LOG_PATHS.targetPositions, read(_SPECS.targets));
+    await write(SYSTEM_LOG_PATHS.orders, this.#finalOrders(read(_SPECS.orders)));
+    await write(SYSTEM_LOG_PATHS.fills, read(_SPECS.fills));
+    if (this.#forecasts !== undefined) {
+      const spec: _StreamSpec = {
+        csv: _csvOf(SYSTEM_LOG_PATHS.forecasts),
+        parquet: SYSTEM_LOG_PATHS.forecasts,
+        columns: this.#forecasts.columns,
+        barColumn: "timestamp",
+      };
+      await write(SYSTEM_LOG_PATHS.forecasts, read(spec));
+    }
+    const bars = read(_SPECS.bars);
+    if (bars.height > 0) {
+      const store = join(this.dir, SYSTEM_LOG_PATHS.marketData);
+      await writeStore(bars, store, { timeframe: formatTimeframe(this.barMs) });
+      files.push(SYSTEM_LOG_PATHS.marketData);
+    }
+    for (const spec of Object.values(_SPECS) as _StreamSpec[]) {
+      if (spec.parquet !== undefined || spec === _SPECS.bars) {
+        await Deno.remove(join(this.dir, spec.csv)).catch(() => {});
+      }
+    }
+    if (this.#forecasts !== undefined) await Deno.remove(this.#forecasts.path).catch(() => {});
+    return { statistics, files };
+  }
+
+  /** Adds `final_state` and `filled_shares` to the orders. */
+  #finalOrders(orders: pl.DataFrame): pl.DataFrame {
+    const ids = orders.getColumn("order_id").cast(pl.Float64).toTypedArray() as Float64Array;
+    const states = orders.getColumn("state").toArray() as string[];
+    const final = Array.from(ids, (id, i) => {
+      const open = this.#open.get(id);
+      return this.#finalStates.get(id) ?? open?.state ?? states[i] as string;
+    });
+    const filled = Float64Array.from(ids, (id) => this.#filled.get(id) ?? 0);
+    return orders.withColumns(
+      pl.Series("final_state", final, pl.Utf8),
+      pl.Series("filled_shares", filled),
+    );
+  }
+
+  async #writeForecasts(df: pl.DataFrame): Promise<void> {
+    if (this.#forecasts === undefined) {
+      const columns = df.columns.map((name) => ({ name, dtype: df.getColumn(name).dtype }));
+      const path = join(this.dir, _csvOf(SYSTEM_LOG_PATHS.forecasts));
+      this.#forecasts = await CsvStream.create(path, columns);
+      this.#forecastColumns = df.columns;
+    }
+    const columns = this.#forecastColumns as string[];
+    let frame = df;
+    if (!_sameColumns(df.columns, columns)) {
+      const missing = columns.filter((c) => !df.columns.includes(c));
+      if (missing.length > 0 || df.columns.length !== columns.length) {
+        throw new DataError(
+          `SystemLog: the DAG's rows changed columns (had ${columns.join(", ")}; now ${
+            df.columns.join(", ")
+          }); a DAG must keep its output columns from bar to bar`,
+        );
+      }
+      frame = df.select(...columns);
+    }
+    await this.#forecasts.append(_frameCsv(frame));
+  }
+
+  async #writeFrame(name: _StreamName, df: pl.DataFrame): Promise<void> {
+    const stream = this.#streams.get(name) as CsvStream;
+    const columns = stream.columns.map((c) => c.name);
+    const frame = _sameColumns(df.columns, columns) ? df : df.select(...columns);
+    await stream.append(_frameCsv(frame));
+  }
+
+  async #sync(): Promise<void> {
+    for (const stream of this.#allStreams()) await stream.sync();
+  }
+
+  #allStreams(): CsvStream[] {
+    const all = [...this.#streams.values()];
+    if (this.#forecasts !== undefined) all.push(this.#forecasts);
+    return all;
+  }
+}
+
+/** A frame's rows as stream lines (Polars' writer: shortest round-trip floats, ISO times). */
+function _frameCsv(df: pl.DataFrame): string {
+  return df.writeCSV({ includeHeader: false, datetimeFormat: CSV_DATETIME_FORMAT }).toString();
+}
+
+function _sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i]);
+}
+
+function _isFinal(state: string): boolean {
+  return state === "filled" || state === "cancelled" || state === "rejected";
+}
+
+/** `csvTime` with a one-entry cache (the rows of a bar share their times). */
+function _timeCache(): (ms: number) => string {
+  let lastMs = NaN;
+  let lastText = "";
+  return (ms) => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = csvTime(ms);
+    }
+    return lastText;
+  };
+}
