@@ -9,6 +9,7 @@ import { benchDag } from "./dag_bench.ts";
 import { benchExchangeEmulator } from "./exchange_emulator_bench.ts";
 import { benchDump } from "./dump_bench.ts";
 import { benchBacktest } from "./backtest_bench.ts";
+import { benchCcxtBroker } from "./ccxt_broker_bench.ts";
 
 const dataDir = sharedDataDir();
 const figures: BenchFigure[] = [];
@@ -26,6 +27,7 @@ if (dataDir === undefined) {
 }
 figures.push(...await benchDump());
 figures.push(...await benchExchangeEmulator());
+figures.push(...await benchCcxtBroker());
 const w = Math.max(...figures.map((f) => f.name.length), 10);
 for (const f of figures) {
   console.log(

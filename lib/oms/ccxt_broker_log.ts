@@ -37,7 +37,8 @@ export interface CcxtBrokerLogOptions {
   secrets?: readonly (string | undefined)[];
 }
 
-const _SECRET_KEYS = /^(api_?key|secret|password|passphrase|signature|token|privatekey|x-mbx-apikey)$/i;
+const _SECRET_KEYS =
+  /^(api_?key|secret|password|passphrase|signature|token|privatekey|x-mbx-apikey)$/i;
 const _REDACTED = "<redacted>";
 
 /** Append-only JSON-lines logs of the ccxt broker (see the module doc). */

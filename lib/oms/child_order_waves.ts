@@ -22,7 +22,7 @@ import { type CcxtMarketRules, ceilToStep, floorToStep } from "./ccxt_exchange_l
 export type ChildQuantityMode = "static" | "dynamic";
 
 /** A side of the book. */
-export type OrderSide = "buy" | "sell";
+export type ChildOrderSide = "buy" | "sell";
 
 /** Options of `waveTimes`. */
 export interface WaveTimesOptions {
@@ -84,7 +84,7 @@ export interface ChildLimitPriceOptions {
  * (see the module doc). Throws `UsageError` for a factor outside [0, 1].
  */
 export function childLimitPrice(
-  side: OrderSide,
+  side: ChildOrderSide,
   book: { bid: number; ask: number; passivity: number },
   options: ChildLimitPriceOptions = {},
 ): number {
@@ -115,14 +115,18 @@ export function sizeChild(
   if (rules.maxAmount !== undefined && a > rules.maxAmount) {
     a = floorToStep(rules.maxAmount, rules.amountStep);
   }
-  if (!(a > 0)) return { amount: 0, skip: `amount ${amount} rounds to 0 at step ${rules.amountStep}` };
+  if (!(a > 0)) {
+    return { amount: 0, skip: `amount ${amount} rounds to 0 at step ${rules.amountStep}` };
+  }
   if (rules.minAmount !== undefined && a < rules.minAmount) {
     return { amount: 0, skip: `amount ${a} is under the minimum amount ${rules.minAmount}` };
   }
   if (rules.minCost !== undefined && a * price <= rules.minCost) {
     return {
       amount: 0,
-      skip: `notional ${a} × ${price} = ${a * price} is at or under the minimum cost ${rules.minCost}`,
+      skip: `notional ${a} × ${price} = ${
+        a * price
+      } is at or under the minimum cost ${rules.minCost}`,
     };
   }
   return { amount: a };

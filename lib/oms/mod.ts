@@ -21,3 +21,8 @@ export * from "./portfolio.ts";
 export * from "./exchange_limits.ts";
 export * from "./optimizer.ts";
 export * from "./process_forecasts.ts";
+export * from "./ccxt_exchange_limits.ts";
+export * from "./child_order_waves.ts";
+export * from "./ccxt_broker_log.ts";
+export * from "./run_branches.ts";
+export * from "./ccxt_broker.ts";

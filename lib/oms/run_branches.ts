@@ -52,6 +52,7 @@ export function runBranches<T>(
     let finished = 0;
     let running = 0;
     let sleeping = false;
+    let filling = false;
     const sleepers: _Sleeper[] = [];
 
     const branchClock: Clock = {
@@ -85,10 +86,14 @@ export function runBranches<T>(
     };
 
     const fill = (): void => {
+      // Branches run synchronously up to their first await: decide only once all have started.
+      filling = true;
       while (next < n && started - finished < limit) start(next++);
+      filling = false;
     };
 
     const check = (): void => {
+      if (filling) return;
       if (finished === n) {
         resolveAll(results);
         return;
@@ -117,5 +122,6 @@ export function runBranches<T>(
     };
 
     fill();
+    check();
   });
 }

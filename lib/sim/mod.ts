@@ -27,3 +27,4 @@ export * from "./ohlcv_to_bars.ts";
 export * from "./store_dump_plan.ts";
 export * from "./dump_ohlcv.ts";
 export * from "./exchange_emulator/mod.ts";
+export * from "./ccxt_market_data.ts";
