@@ -10,6 +10,7 @@ import { benchExchangeEmulator } from "./exchange_emulator_bench.ts";
 import { benchDump } from "./dump_bench.ts";
 import { benchBacktest } from "./backtest_bench.ts";
 import { benchCcxtBroker } from "./ccxt_broker_bench.ts";
+import { benchSimulate } from "./simulate_bench.ts";
 
 const dataDir = sharedDataDir();
 const figures: BenchFigure[] = [];
@@ -24,6 +25,7 @@ if (dataDir === undefined) {
   figures.push(...await benchMarketData(dataDir));
   figures.push(...await benchDag(dataDir));
   figures.push(...await benchBacktest(dataDir));
+  figures.push(...await benchSimulate(dataDir));
 }
 figures.push(...await benchDump());
 figures.push(...await benchExchangeEmulator());

@@ -4,11 +4,13 @@ import { dumpMarketDataCommand } from "./dump_market_data.ts";
 import { inspectDataCommand } from "./inspect_data.ts";
 import { exchangeEmulatorCommand } from "./exchange_emulator.ts";
 import { backtestCommand } from "./backtest.ts";
+import { simulateCommand } from "./simulate.ts";
 import { reportCommand } from "./report.ts";
 
 /** Every registered subcommand, in help order. */
 export const COMMANDS: readonly Command[] = [
   backtestCommand,
+  simulateCommand,
   dumpMarketDataCommand,
   inspectDataCommand,
   exchangeEmulatorCommand,

@@ -7,7 +7,7 @@
  * `-inf`, `-0` spelled out; Polars parses every one of them back to the same double), empty
  * fields for nulls, strings quoted when they hold a comma, a quote or a line break.
  *
- * Crash safety: each `append` is one write of whole lines (one bar's rows), so a process that
+ * Crash safety: each append is one write of whole lines (one bar's rows), so a process that
  * is killed leaves whole lines only — a bar's rows are in the file or not. Data reaches the
  * kernel at each append (it survives the process being killed); `sync()` also forces it to the
  * disk (it survives the machine crashing).
@@ -47,12 +47,26 @@ export class CsvStream {
   static async create(path: string, columns: readonly CsvStreamColumn[]): Promise<CsvStream> {
     const file = await Deno.open(path, { write: true, create: true, truncate: true });
     const stream = new CsvStream(path, columns, file);
-    await stream.append(columns.map((c) => csvText(c.name)).join(",") + "\n");
+    stream.append(columns.map((c) => csvText(c.name)).join(",") + "\n");
     return stream;
   }
 
-  /** Appends `text` (whole lines, each ending in `\n`) in one write. */
-  async append(text: string): Promise<void> {
+  /**
+   * Appends `text` (whole lines, each ending in `\n`) in one synchronous write: a few µs, and
+   * the lines are in the file when it returns.
+   */
+  append(text: string): void {
+    if (text === "") return;
+    let bytes = _encoder.encode(text);
+    while (bytes.length > 0) bytes = bytes.subarray(this.#file.writeSync(bytes));
+  }
+
+  /**
+   * Appends `text` like `append`, through an asynchronous write: slower (a round trip through
+   * the runtime's I/O threads), but it lets the event loop run meanwhile — timers, signal
+   * handlers, other I/O — which a loop of synchronous work never does.
+   */
+  async appendAsync(text: string): Promise<void> {
     if (text === "") return;
     let bytes = _encoder.encode(text);
     while (bytes.length > 0) bytes = bytes.subarray(await this.#file.write(bytes));

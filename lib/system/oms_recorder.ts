@@ -26,8 +26,8 @@ import { UsageError } from "../errors/mod.ts";
 import { Order, type PortfolioBarRecord, type ProcessForecastsBar } from "../oms/mod.ts";
 import {
   type AcceptedOrdersRow,
-  fillToRow,
   type FillRow,
+  fillToRow,
   type OmsDatabase,
   type OrderRow,
   orderToRow,

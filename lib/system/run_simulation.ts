@@ -28,6 +28,7 @@ import {
   type BacktestData,
   describeBacktestData,
   loadBacktestBars,
+  peakRssBytes,
   planBacktest,
   readBacktestSettings,
 } from "../backtest/mod.ts";
@@ -134,7 +135,6 @@ export async function runSimulation(
   }
   const wall = options.wallClock;
   const dstDir = options.dstDir;
-  await _prepareDir(dstDir, options.force ?? false);
 
   // Data: the fit window (fitted models), then the replay window with the DAG's warm-up.
   const fitBars = plan.fitInterval === undefined ? undefined : await loadBacktestBars(data, {
@@ -148,6 +148,7 @@ export async function runSimulation(
     assetIds: plan.assetIds,
   });
   _checkKnowledgeLag(bars, barMs, plan.knowledgeDelayMs);
+  await _prepareDir(dstDir, options.force ?? false);
 
   const log = await SystemLog.create(dstDir, {
     barMs,
@@ -172,6 +173,7 @@ export async function runSimulation(
     symbols: [...plan.fullSymbols],
     knowledge_delay_ms: plan.knowledgeDelayMs,
     speed: options.speed ?? null,
+    db: null,
     status: "running",
     exit_reason: null,
     bars_total: plan.barsTotal,
@@ -194,7 +196,10 @@ export async function runSimulation(
 
   let db: OmsDatabase | undefined;
   let recorder: OmsRecorder | undefined;
-  const clock = new ReplayedClock(s.start, options.speed === undefined ? {} : { speed: options.speed });
+  const clock = new ReplayedClock(
+    s.start,
+    options.speed === undefined ? {} : { speed: options.speed },
+  );
   try {
     db = await openOmsDatabase(options.db, { runDir: dstDir });
     runInfo["db"] = db.location;
@@ -240,13 +245,17 @@ export async function runSimulation(
       barMs,
       dagOptions,
     });
+    // Every config leaf the run reads has been read (and marked) by now.
+    await log.writeConfig("output", config);
     const marketData = new FrameMarketData(bars, clock, {
       barMs,
       delayMs: plan.knowledgeDelayMs,
     });
     const runner = new IncrementalRunner(dag, marketData, { lookbackBars: plan.lookbackBars });
     const store = new DeferredDbPortfolioStore(db, runId);
-    const portfolio = new Portfolio({ initialCash: s.initialCash, store });
+    // Every asset with bars from the start (as the forecast evaluator's dense grid).
+    const assetIds = marketData.assetIds();
+    const portfolio = new Portfolio({ initialCash: s.initialCash, assetIds, store });
     const optimizer = new Optimizer({
       style: s.style,
       sizing: s.sizing,
@@ -293,25 +302,34 @@ export async function runSimulation(
         options.onProgress?.({ done: bar.index, total: plan.barsTotal, bar: t });
       },
     });
+    const replayStart = wall.now();
     const result = await system.run({
       signal: options.signal,
       runTasks: (main) => clock.run(main),
     });
     await recorder.flush();
+    const replayMs = wall.now() - replayStart;
     const { statistics } = await log.consolidate();
+    const consolidateMs = wall.now() - replayStart - replayMs;
     const stats = statisticsFromMetrics(statistics, { barMs, initialCash: s.initialCash });
     await log.writeStats(stats);
-    await log.writeConfig("output", config);
     const status = result.interrupted ? "interrupted" : "completed";
     const reason = result.interrupted
       ? `interrupted (signal) after ${result.barsProcessed} of ${plan.barsTotal} bars`
       : `all ${plan.barsTotal} bars processed`;
     await db.updateRun(runId, { status, updatedAt: clock.now() });
+    const rss = peakRssBytes();
     await log.info(
-      `${status}: ${result.barsProcessed} bars in ${Math.round(wall.now() - t0)} ms; final net ` +
-        `wealth ${stats.final_net_wealth}`,
+      `${status}: ${result.barsProcessed} bars replayed in ${Math.round(replayMs)} ms (` +
+        `${Math.round(result.barsProcessed / Math.max(replayMs, 1) * 1000)} bars/s), logs ` +
+        `consolidated in ${Math.round(consolidateMs)} ms` +
+        (rss === undefined ? "" : `, peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB`) +
+        `; final net wealth ${stats.final_net_wealth}`,
     );
     await updateRunInfo({
+      replay_ms: Math.round(replayMs),
+      consolidate_ms: Math.round(consolidateMs),
+      peak_rss_bytes: rss ?? null,
       status,
       exit_reason: reason,
       bars_processed: result.barsProcessed,
@@ -362,7 +380,10 @@ async function _fail(
   };
   await quiet(() => ctx.recorder?.flush() ?? Promise.resolve());
   await quiet(() => ctx.log.consolidate());
-  await quiet(() => ctx.db?.updateRun(ctx.runId, { status: "failed", updatedAt: ctx.clock.now() }) ?? Promise.resolve());
+  await quiet(() =>
+    ctx.db?.updateRun(ctx.runId, { status: "failed", updatedAt: ctx.clock.now() }) ??
+      Promise.resolve()
+  );
   await quiet(() => ctx.log.info(`failed: ${message}`));
   const last = ctx.log.lastCompleteBar;
   await quiet(() =>

@@ -7,7 +7,7 @@
  * system_config.output.{txt,json}          after it (txt: verbose, with marked_as_used)
  * market_data/                             the bars the system received: a store at the end
  * dag/forecasts.parquet                    the DAG's rows of every bar (all its columns)
- * dag/profiling.csv                        ms per node per bar
+ * dag/profiling.csv                        ms per node per bar (µs resolution)
  * dag/node_io/                             node outputs per bar (--save-node-io)
  * process_forecasts/target_positions.parquet, orders.parquet, fills.parquet
  * process_forecasts/portfolio/statistics.parquet   per bar: backtest's metrics columns
@@ -25,8 +25,11 @@
  * an incomplete bar dropped; the market data becomes a store) and removes them, except
  * `dag/profiling.csv`, which stays CSV.
  *
- * Durability: appends reach the kernel at once (a killed process loses nothing written);
- * streams are forced to disk every `syncEveryBars` bars (default: only when closed).
+ * Durability: appends are synchronous writes that reach the kernel at once (a killed process
+ * loses nothing written); streams are forced to disk every `syncEveryBars` bars (default: only
+ * when closed). Every `yieldEveryBars` bars (default 64) the last write of the bar is
+ * asynchronous, so that the event loop runs — an event-driven replay never sleeps, and signal
+ * handlers (SIGINT) only run when it yields.
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
@@ -221,6 +224,11 @@ export interface SystemLogOptions {
   clock?: Clock | undefined;
   /** Force the streams to disk every this many bars; 0 = only when closed. Default: 0. */
   syncEveryBars?: number | undefined;
+  /**
+   * Write a bar's last line asynchronously every this many bars, letting the event loop run
+   * (signal handlers, timers) during a replay that never sleeps. Default: 64.
+   */
+  yieldEveryBars?: number | undefined;
   /** Also called with every `info` message (e.g. to echo it on stderr). Default: none. */
   echo?: ((message: string) => void) | undefined;
 }
@@ -247,6 +255,7 @@ export class SystemLog {
   readonly barMs: number;
   readonly #clock: Clock | undefined;
   readonly #syncEveryBars: number;
+  readonly #yieldEveryBars: number;
   readonly #echo: ((message: string) => void) | undefined;
   readonly #streams = new Map<_StreamName, CsvStream>();
   #forecasts: CsvStream | undefined;
@@ -266,6 +275,7 @@ export class SystemLog {
     this.barMs = options.barMs;
     this.#clock = options.clock;
     this.#syncEveryBars = options.syncEveryBars ?? 0;
+    this.#yieldEveryBars = options.yieldEveryBars ?? 64;
     this.#echo = options.echo;
   }
 
@@ -280,6 +290,12 @@ export class SystemLog {
     const every = options.syncEveryBars ?? 0;
     if (!Number.isInteger(every) || every < 0) {
       throw new UsageError(`SystemLog: syncEveryBars must be an integer >= 0, got ${every}`);
+    }
+    const yieldEvery = options.yieldEveryBars ?? 64;
+    if (!Number.isInteger(yieldEvery) || yieldEvery < 1) {
+      throw new UsageError(
+        `SystemLog: yieldEveryBars must be a positive integer, got ${yieldEvery}`,
+      );
     }
     const log = new SystemLog(dir, options);
     for (const sub of ["dag", SYSTEM_LOG_PATHS.portfolio, SYSTEM_LOG_PATHS.marketData]) {
@@ -316,7 +332,9 @@ export class SystemLog {
    * `output` in the verbose form (marked_as_used, writer, type of every leaf).
    */
   async writeConfig(stage: "input" | "output", config: Config): Promise<void> {
-    const txt = stage === "input" ? SYSTEM_LOG_PATHS.configInputTxt : SYSTEM_LOG_PATHS.configOutputTxt;
+    const txt = stage === "input"
+      ? SYSTEM_LOG_PATHS.configInputTxt
+      : SYSTEM_LOG_PATHS.configOutputTxt;
     const json = stage === "input"
       ? SYSTEM_LOG_PATHS.configInputJson
       : SYSTEM_LOG_PATHS.configOutputJson;
@@ -354,15 +372,16 @@ export class SystemLog {
     }
     const tIso = csvTime(t);
     const time = _timeCache();
-    const writes: Promise<void>[] = [];
     const put = (name: _StreamName, text: string) => {
-      if (text !== "") writes.push((this.#streams.get(name) as CsvStream).append(text));
+      (this.#streams.get(name) as CsvStream).append(text);
     };
 
-    if (bar.forecasts.height > 0) writes.push(this.#writeForecasts(bar.forecasts));
+    if (bar.forecasts.height > 0) await this.#writeForecasts(bar.forecasts);
     let text = "";
     for (const timing of bar.dagTimings) {
-      text += `${tIso},${timing.method},${csvText(timing.nodeId)},${csvNumber(timing.ms)}\n`;
+      text += `${tIso},${timing.method},${csvText(timing.nodeId)},${
+        csvNumber(Math.round(timing.ms * 1000) / 1000)
+      }\n`;
     }
     put("profiling", text);
 
@@ -416,18 +435,21 @@ export class SystemLog {
     put("positions", text);
 
     if (options.bars !== undefined && options.bars.height > 0) {
-      writes.push(this.#writeFrame("bars", options.bars));
+      this.#writeFrame("bars", options.bars);
     }
-    await Promise.all(writes);
 
+    // The statistics line last: it marks the bar complete. Every `yieldEveryBars` bars it is
+    // written asynchronously, which lets the event loop run (signal handlers: SIGINT/SIGTERM
+    // are seen within that many bars even in an event-driven replay that never sleeps).
     const s = bar.oms.portfolio.statistics;
-    await (this.#streams.get("statistics") as CsvStream).append(
-      `${time(s.timestamp)},${csvNumber(s.pnl)},${csvNumber(s.grossVolume)},${
-        csvNumber(s.netVolume)
-      },${csvNumber(s.gmv)},${csvNumber(s.nmv)},${csvNumber(s.fees)},${csvNumber(s.cash)},${
-        csvNumber(s.netWealth)
-      },${csvNumber(s.leverage)},${s.numTrades}\n`,
-    );
+    const statistics = this.#streams.get("statistics") as CsvStream;
+    const line = `${time(s.timestamp)},${csvNumber(s.pnl)},${csvNumber(s.grossVolume)},${
+      csvNumber(s.netVolume)
+    },${csvNumber(s.gmv)},${csvNumber(s.nmv)},${csvNumber(s.fees)},${csvNumber(s.cash)},${
+      csvNumber(s.netWealth)
+    },${csvNumber(s.leverage)},${s.numTrades}\n`;
+    if ((this.#bars + 1) % this.#yieldEveryBars === 0) await statistics.appendAsync(line);
+    else statistics.append(line);
     this.#lastComplete = t;
     this.#bars += 1;
     if (this.#syncEveryBars > 0 && this.#bars % this.#syncEveryBars === 0) await this.#sync();
@@ -533,14 +555,14 @@ export class SystemLog {
       }
       frame = df.select(...columns);
     }
-    await this.#forecasts.append(_frameCsv(frame));
+    this.#forecasts.append(_frameCsv(frame));
   }
 
-  async #writeFrame(name: _StreamName, df: pl.DataFrame): Promise<void> {
+  #writeFrame(name: _StreamName, df: pl.DataFrame): void {
     const stream = this.#streams.get(name) as CsvStream;
     const columns = stream.columns.map((c) => c.name);
     const frame = _sameColumns(df.columns, columns) ? df : df.select(...columns);
-    await stream.append(_frameCsv(frame));
+    stream.append(_frameCsv(frame));
   }
 
   async #sync(): Promise<void> {
@@ -567,15 +589,12 @@ function _isFinal(state: string): boolean {
   return state === "filled" || state === "cancelled" || state === "rejected";
 }
 
-/** `csvTime` with a one-entry cache (the rows of a bar share their times). */
+/** `csvTime` with a cache (the rows of a bar share a few times). */
 function _timeCache(): (ms: number) => string {
-  let lastMs = NaN;
-  let lastText = "";
+  const cache = new Map<number, string>();
   return (ms) => {
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastText = csvTime(ms);
-    }
-    return lastText;
+    let text = cache.get(ms);
+    if (text === undefined) cache.set(ms, text = csvTime(ms));
+    return text;
   };
 }

@@ -147,7 +147,12 @@ export class TradingSystem {
     // The scheduler's own signal aborts only between bars: a stop requested while a bar is in
     // flight (its data arrived) waits for the end of that bar's `fills` job.
     const stop = new AbortController();
-    const state = { inFlight: false, stopRequested: false, processed: 0, last: undefined as number | undefined };
+    const state = {
+      inFlight: false,
+      stopRequested: false,
+      processed: 0,
+      last: undefined as number | undefined,
+    };
     const requestStop = (): void => {
       state.stopRequested = true;
       if (!state.inFlight) stop.abort(outer?.reason ?? new InterruptedError("stopped"));

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Order, ProcessForecastsBar } from "../oms/mod.ts";
+import {
+  computeCurrentPositions,
+  dumpTables,
+  fillToRow,
+  type OmsDatabase,
+  ordersFromText,
+  SqliteOmsDatabase,
+} from "../oms/db/mod.ts";
+import { UsageError } from "../errors/mod.ts";
+import { _testSystem } from "./_test_system.ts";
+import { DeferredDbPortfolioStore } from "./deferred_db_portfolio_store.ts";
+import { OmsRecorder } from "./oms_recorder.ts";
+
+const RUN = "run-1";
+
+async function withDb(fn: (db: OmsDatabase) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const db = await SqliteOmsDatabase.open(join(dir, "oms.sqlite"));
+  try {
+    await db.putRun({
+      id: RUN,
+      mode: "simulate",
+      strategy: "sma_cross",
+      configHash: "h",
+      start: 0,
+      end: null,
+      status: "running",
+      createdAt: 0,
+      updatedAt: 0,
+    });
+    await fn(db);
+  } finally {
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Replays the test system, recording every bar; `check` runs after each recorded bar. */
+async function replay(
+  db: OmsDatabase,
+  commitEveryBars: number,
+  check?: (bar: ProcessForecastsBar) => Promise<void>,
+): Promise<ProcessForecastsBar[]> {
+  const store = new DeferredDbPortfolioStore(db, RUN);
+  const recorder = new OmsRecorder(db, {
+    runId: RUN,
+    strategyId: "sma_cross",
+    portfolioStore: store,
+    commitEveryBars,
+  });
+  const bars: ProcessForecastsBar[] = [];
+  const t = await _testSystem({
+    store,
+    onBar: async (bar) => {
+      bars.push(bar.oms);
+      await recorder.recordBar(bar.oms);
+      await check?.(bar.oms);
+    },
+  });
+  await t.system.run({ runTasks: (main) => t.clock.run(main) });
+  await recorder.flush();
+  assert.equal(store.pendingBars, 0);
+  return bars;
+}
+
+Deno.test("OmsRecorder writes orders, fills, positions and the portfolio of every bar", async () => {
+  await withDb(async (db) => {
+    let lastChange: number | undefined;
+    const bars = await replay(db, 1, async (bar) => {
+      if (bar.orders.length > 0 || bar.fills.length > 0) lastChange = bar.wallTime;
+      // Committed at every bar: the positions are computeCurrentPositions' of the whole run.
+      if (lastChange === undefined) return;
+      const expected = computeCurrentPositions(
+        await db.listOrders(RUN),
+        await db.listFills(RUN),
+        { runId: RUN, strategyId: "sma_cross", account: "main", now: lastChange },
+      );
+      assert.deepEqual(await db.listPositions(RUN), expected);
+    });
+    const tables = await dumpTables(db, RUN);
+    const orders: Order[] = bars.flatMap((b) => b.orders);
+    const fills = bars.flatMap((b) => b.fills);
+    assert.ok(orders.length > 50 && fills.length > 10);
+    assert.deepEqual(tables.orders.map((o) => o.orderId), orders.map((o) => o.id));
+    // Final states and filled shares as the broker left them.
+    tables.orders.forEach((row, i) => {
+      const order = orders[i] as Order;
+      assert.equal(row.state, order.state, `order ${order.id}`);
+      const filled = fills.filter((f) => f.orderId === order.id).reduce((s, f) => s + f.shares, 0);
+      assert.equal(row.filledShares, filled);
+    });
+    assert.deepEqual(tables.fills, fills.map((f) => fillToRow(f, RUN)));
+    // One submitted batch per bar with orders, holding the orders as submitted.
+    const batches = bars.filter((b) => b.orders.length > 0);
+    assert.equal(tables.submittedOrders.length, batches.length);
+    assert.deepEqual(
+      tables.acceptedOrders.map((a) => a.targetListId),
+      batches.map((_, i) => i + 1),
+    );
+    const parsed = ordersFromText(tables.submittedOrders[0]?.ordersAsTxt ?? "");
+    assert.deepEqual(
+      parsed.map((o) => [o.id, o.state]),
+      batches[0]?.orders.map((o) => [o.id, "submitted"]),
+    );
+    assert.deepEqual(
+      tables.portfolioStatistics,
+      bars.map((b) => b.portfolio.statistics),
+    );
+    assert.deepEqual(tables.portfolioState, bars[bars.length - 1]?.portfolio.state);
+  });
+});
+
+Deno.test("OmsRecorder: committing every 7 bars writes the same tables as every bar", async () => {
+  let one: unknown;
+  await withDb(async (db) => {
+    await replay(db, 1);
+    one = await dumpTables(db, RUN);
+  });
+  await withDb(async (db) => {
+    let committedAt: number[] = [];
+    const counts: number[] = [];
+    await replay(db, 7, async () => {
+      counts.push((await db.readPortfolioStatistics(RUN)).length);
+    });
+    committedAt = counts;
+    // Nothing is visible before the 7th bar; then 7 bars at a time.
+    assert.deepEqual(committedAt.slice(0, 8), [0, 0, 0, 0, 0, 0, 7, 7]);
+    assert.deepEqual(await dumpTables(db, RUN), one);
+  });
+});
+
+Deno.test("OmsRecorder rejects a bad commitEveryBars", async () => {
+  await withDb((db) => {
+    assert.throws(
+      () => new OmsRecorder(db, { runId: RUN, strategyId: "s", commitEveryBars: 0 }),
+      UsageError,
+    );
+    return Promise.resolve();
+  });
+});
