@@ -95,16 +95,55 @@ await dagtrade("run it again: every finished tile is skipped", [
   "--dst-dir",
   "out/demo/backtest_cross_sectional",
 ]);
-await dagtrade("report: statistics, plots, HTML, reconciliation against the run's own forecasts", [
-  "report",
-  "--run",
-  "out/demo/backtest_cross_sectional",
-  "--window",
-  "all",
-  "--window",
-  "last:24h",
-  "--out",
-  "out/demo/report",
+const parity = [
+  "--dag",
+  "sma_cross",
+  "--data",
+  snapshot,
+  "--start",
+  "2025-01-08",
+  "--end",
+  "2025-01-15",
+  "--symbols",
+  "BTC/USDT,ETH/USDT,SOL/USDT",
+  "--style",
+  "signal",
+  "--sizing",
+  "equity",
+  "--fill",
+  "next_open",
+  "--fee-bps",
+  "10",
+];
+await dagtrade("research: backtest one week of sma_cross on 3 pairs", [
+  "backtest",
+  ...parity,
+  "--dst-dir",
+  "out/demo/parity_backtest",
 ]);
+await dagtrade("production code path on a replayed clock over the same week", [
+  "simulate",
+  ...parity,
+  "--dst-dir",
+  "out/demo/parity_simulate",
+]);
+await dagtrade(
+  "report on the simulation, reconciled with its own forecasts and with the backtest",
+  [
+    "report",
+    "--run",
+    "out/demo/parity_simulate",
+    "--research",
+    "out/demo/parity_backtest",
+    "--window",
+    "all",
+    "--window",
+    "last:24h",
+    "--threshold",
+    "1e-9",
+    "--out",
+    "out/demo/report",
+  ],
+);
 console.log(`\ndemo outputs: ${out}`);
 console.log(`report: ${join(out, "report", "report.html")}`);

@@ -125,6 +125,8 @@ export interface ReconcileOptions {
   start?: number | undefined;
   /** ... and at or before this time. Default: the earlier of the two last bars. */
   end?: number | undefined;
+  /** Checks not to run, with the reason shown in their place. Default: none. */
+  skip?: Partial<Record<ReconcileCheckName, string>> | undefined;
 }
 
 /** Reconciles `a` with `b` (see the module documentation). */
@@ -160,6 +162,8 @@ export function reconcilePortfolios(
   for (const t of ta) if (t >= first && t <= last) bars++;
 
   const checks: ReconcileCheck[] = RECONCILE_CHECKS.map((name) => {
+    const skipReason = options.skip?.[name];
+    if (skipReason !== undefined) return { name, comparison: null, skipped: skipReason };
     const columns = _CHECK_COLUMNS[name];
     const [fa, fb] = name === "portfolio" ? [a.metrics, b.metrics] : [a.positions, b.positions];
     if (fa === undefined || fb === undefined) {

@@ -278,7 +278,17 @@ async function _reconcile(
   if (times.length === 0) return out;
   const last = times[times.length - 1] as number;
   const start = Math.min(...windows.map((w) => windowRange(w, last).start));
-  const range = { tolerance: options.tolerance, start: Number.isFinite(start) ? start : undefined };
+  const range = {
+    tolerance: options.tolerance,
+    start: Number.isFinite(start) ? start : undefined,
+    skip: _sizedAtFill(run)
+      ? {
+        targets:
+          "the run sized its orders at the fill (equity sizing, next-bar fill): its logged " +
+          "targets are decision-time estimates, so fills, trades and holdings are compared instead",
+      }
+      : undefined,
+  };
   const runFrames: PortfolioFrames = {
     label: "run",
     metrics,
@@ -312,6 +322,13 @@ async function _reconcile(
     });
   }
   return out;
+}
+
+/** A system run under equity sizing with a next-bar fill logs decision-time target estimates. */
+function _sizedAtFill(run: RunOutput): boolean {
+  const s = run.researchSettings;
+  return run.kind === "system_log" && s !== undefined && s.sizing === "equity" &&
+    s.fill !== "close";
 }
 
 function _uniqueWindows(windows: readonly ReportWindow[] | undefined): ReportWindow[] {
