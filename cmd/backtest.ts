@@ -7,6 +7,8 @@
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command, CommandIo } from "./command.ts";
+import { ProgressBar } from "./progress_bar.ts";
+import { formatHeadlineStats } from "./headline_stats.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
 import { type Config, type JsonValue, loadConfigFile } from "../lib/config/mod.ts";
 import { getBuilder, listBuilders } from "../lib/dag/mod.ts";
@@ -240,7 +242,9 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
   }
   const workers = parsed.number("workers", { integer: true, min: 1 }) ?? 1;
   const quiet = parsed.flag("quiet");
-  const progress = !quiet && io.stderrIsTerminal ? new _ProgressBar(io, clock) : undefined;
+  const progress = !quiet && io.stderrIsTerminal
+    ? new ProgressBar(io, { unit: "tiles" })
+    : undefined;
   const result = await runBacktest(config, {
     dstDir,
     clock,
@@ -335,21 +339,6 @@ function _statsTable(
 ): string {
   const { plan } = result;
   const s = plan.settings;
-  const num = (x: number | null, digits = 2) => x === null ? "-" : x.toFixed(digits);
-  const pct = (x: number | null) => x === null ? "-" : `${(x * 100).toFixed(2)}%`;
-  const rows: [string, string][] = [
-    ["initial_cash", num(stats.initial_cash)],
-    ["final_net_wealth", num(stats.final_net_wealth)],
-    ["total_pnl", num(stats.total_pnl)],
-    ["total_return", pct(stats.total_return)],
-    ["annualized_return", pct(stats.annualized_return)],
-    ["sharpe", num(stats.sharpe)],
-    ["sortino", num(stats.sortino)],
-    ["max_drawdown", `${num(stats.max_drawdown)} (${pct(stats.max_drawdown_fraction)})`],
-    ["turnover", num(stats.turnover)],
-    ["num_trades", String(stats.num_trades)],
-    ["fees", num(stats.fees)],
-  ];
   const range = stats.start === null || stats.end === null
     ? "(no bars)"
     : `${formatTime(stats.start)} → ${formatTime(stats.end)}`;
@@ -358,59 +347,16 @@ function _statsTable(
     `style ${s.style}, sizing ${s.sizing}, fill ${s.fill}, fee ${s.feeBps} bps; ` +
     `${plan.tiles.length} tiles (${result.tilesComputed} computed, ${result.tilesSkipped} already done)`,
     "",
-    ...rows.map(([k, v]) => `${k.padEnd(20)}${v.padStart(24)}`),
-    "",
-    `annualized: ${stats.annualization}`,
+    ...formatHeadlineStats(stats),
     `output: ${dstDir} (stats.json, portfolio/, tiled_results/)`,
   ];
   return lines.join("\n") + "\n";
 }
 
-/** Writes a line on stderr above the progress bar (when there is one). */
-function _above(io: CommandIo, progress: _ProgressBar | undefined, line: string): void {
-  progress?.clear();
-  io.stderr(line + "\n");
-  progress?.redraw();
-}
-
-/** A one-line progress bar over tiles on stderr (only drawn on a terminal). */
-class _ProgressBar {
-  readonly #io: CommandIo;
-  readonly #clock: RealClock;
-  readonly #t0: number;
-  #drawn = false;
-  #last: [number, number] | undefined;
-
-  constructor(io: CommandIo, clock: RealClock) {
-    this.#io = io;
-    this.#clock = clock;
-    this.#t0 = clock.now();
-  }
-
-  update(done: number, total: number): void {
-    this.#last = [done, total];
-    const width = 30;
-    const filled = total === 0 ? width : Math.round(width * done / total);
-    const seconds = ((this.#clock.now() - this.#t0) / 1000).toFixed(1);
-    this.#io.stderr(
-      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} tiles ${seconds}s`,
-    );
-    this.#drawn = true;
-  }
-
-  redraw(): void {
-    if (this.#last !== undefined) this.update(...this.#last);
-  }
-
-  clear(): void {
-    if (this.#drawn) this.#io.stderr("\r\x1b[2K");
-    this.#drawn = false;
-  }
-
-  finish(): void {
-    if (this.#drawn) this.#io.stderr("\n");
-    this.#drawn = false;
-  }
+/** Writes a line on stderr, above the progress bar when there is one. */
+function _above(io: CommandIo, progress: ProgressBar | undefined, line: string): void {
+  if (progress === undefined) io.stderr(line + "\n");
+  else progress.above(line);
 }
 
 /** The `backtest` command. */

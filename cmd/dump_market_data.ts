@@ -5,6 +5,7 @@
  */
 import { basename, resolve } from "node:path";
 import type { Command, CommandIo } from "./command.ts";
+import { ProgressBar } from "./progress_bar.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
 import { UsageError } from "../lib/errors/mod.ts";
 import {
@@ -210,7 +211,9 @@ async function _runCcxt(parsed: ParsedArgs, io: CommandIo): Promise<number> {
   const baseUrl = parsed.string("exchange-url");
   const quiet = parsed.flag("quiet");
   const json = parsed.flag("json");
-  const progress = new _ProgressLine(io, io.stderrIsTerminal && !quiet && !json);
+  const progress = io.stderrIsTerminal && !quiet && !json
+    ? new ProgressBar(io, { unit: "pages" })
+    : undefined;
   const exchange = await createCcxtExchange(id, { baseUrl, timeoutMs });
   const fetcher = new CcxtOhlcvFetcher(exchange, {
     clock,
@@ -220,9 +223,9 @@ async function _runCcxt(parsed: ParsedArgs, io: CommandIo): Promise<number> {
     signal: io.signal,
     onRetry: (e: RetryEvent) => {
       if (quiet) return;
-      progress.log(
-        `retry ${e.retry}/${e.maxRetries} in ${e.delayMs / 1000}s: ${e.error.message}\n`,
-      );
+      const line = `retry ${e.retry}/${e.maxRetries} in ${e.delayMs / 1000}s: ${e.error.message}`;
+      if (progress === undefined) io.stderr(line + "\n");
+      else progress.above(line);
     },
   });
   let result: DumpOhlcvResult;
@@ -234,10 +237,11 @@ async function _runCcxt(parsed: ParsedArgs, io: CommandIo): Promise<number> {
       clock,
       knowledgeDelayMs,
       source: baseUrl === undefined ? `ccxt ${id}` : `ccxt ${id} at ${baseUrl}`,
-      onProgress: (p: DumpProgress) => progress.update(p),
+      onProgress: (p: DumpProgress) =>
+        progress?.update(p.pages, p.expectedPages, `${p.bars} bars ${p.symbol}`),
     });
   } finally {
-    progress.done();
+    progress?.finish();
   }
   for (const g of result.gaps) {
     io.stderr(
@@ -356,41 +360,6 @@ function _exchangeOfFreqtradeDir(dir: string, io: CommandIo): string {
       `naming its pairs binance::<BASE>_<QUOTE>\n`,
   );
   return "binance";
-}
-
-/** A one-line progress bar on a terminal's stderr (pages fetched / expected), else nothing. */
-class _ProgressLine {
-  readonly #io: CommandIo;
-  readonly #enabled: boolean;
-  #shown = false;
-
-  constructor(io: CommandIo, enabled: boolean) {
-    this.#io = io;
-    this.#enabled = enabled;
-  }
-
-  update(p: DumpProgress): void {
-    if (!this.#enabled) return;
-    const width = 30;
-    const filled = Math.min(width, Math.round((p.pages / Math.max(1, p.expectedPages)) * width));
-    this.#io.stderr(
-      `\r[${"#".repeat(filled)}${
-        ".".repeat(width - filled)
-      }] ${p.pages}/${p.expectedPages} pages  ` +
-        `${p.bars} bars  ${p.symbol}\x1b[K`,
-    );
-    this.#shown = true;
-  }
-
-  log(text: string): void {
-    if (this.#shown) this.#io.stderr("\r\x1b[K");
-    this.#io.stderr(text);
-  }
-
-  done(): void {
-    if (this.#shown) this.#io.stderr("\n");
-    this.#shown = false;
-  }
 }
 
 /** The `dump-market-data` command. */

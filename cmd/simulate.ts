@@ -6,6 +6,8 @@
  * `backtest`.
  */
 import type { Command, CommandIo } from "./command.ts";
+import { ProgressBar } from "./progress_bar.ts";
+import { formatHeadlineStats } from "./headline_stats.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
 import { VERSION } from "./version.ts";
 import { type JsonValue, loadConfigFile } from "../lib/config/mod.ts";
@@ -257,7 +259,9 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
     : 1;
   const quiet = parsed.flag("quiet");
   const wallClock = new RealClock();
-  const progress = !quiet && io.stderrIsTerminal ? new _ProgressBar(io, wallClock) : undefined;
+  const progress = !quiet && io.stderrIsTerminal
+    ? new ProgressBar(io, { unit: "bars", showRate: true })
+    : undefined;
   const result = await runSimulation(config, {
     dstDir,
     version: VERSION,
@@ -270,11 +274,12 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
     force: parsed.flag("force"),
     commitEveryBars,
     signal: io.signal,
-    onProgress: progress === undefined ? undefined : (p) => progress.update(p.done, p.total, p.bar),
+    onProgress: progress === undefined
+      ? undefined
+      : (p) => progress.update(p.done, p.total, formatTime(p.bar)),
     echo: quiet ? undefined : (message) => {
-      progress?.clear();
-      io.stderr(message + "\n");
-      progress?.redraw();
+      if (progress === undefined) io.stderr(message + "\n");
+      else progress.above(message);
     },
   });
   progress?.finish();
@@ -300,21 +305,6 @@ function _statsTable(
   config: { [key: string]: JsonValue },
 ): string {
   const bt = (config["backtest"] ?? {}) as { [key: string]: JsonValue };
-  const num = (x: number | null, digits = 2) => x === null ? "-" : x.toFixed(digits);
-  const pct = (x: number | null) => x === null ? "-" : `${(x * 100).toFixed(2)}%`;
-  const rows: [string, string][] = [
-    ["initial_cash", num(stats.initial_cash)],
-    ["final_net_wealth", num(stats.final_net_wealth)],
-    ["total_pnl", num(stats.total_pnl)],
-    ["total_return", pct(stats.total_return)],
-    ["annualized_return", pct(stats.annualized_return)],
-    ["sharpe", num(stats.sharpe)],
-    ["sortino", num(stats.sortino)],
-    ["max_drawdown", `${num(stats.max_drawdown)} (${pct(stats.max_drawdown_fraction)})`],
-    ["turnover", num(stats.turnover)],
-    ["num_trades", String(stats.num_trades)],
-    ["fees", num(stats.fees)],
-  ];
   const range = stats.start === null || stats.end === null
     ? "(no bars)"
     : `${formatTime(stats.start)} → ${formatTime(stats.end)}`;
@@ -323,61 +313,11 @@ function _statsTable(
     `style ${bt["style"]}, sizing ${bt["sizing"]}, fill ${bt["fill"]}, fee ${bt["fee_bps"]} bps; ` +
     `run ${result.runId} in ${result.dbLocation}`,
     "",
-    ...rows.map(([k, v]) => `${k.padEnd(20)}${v.padStart(24)}`),
-    "",
-    `annualized: ${stats.annualization}`,
+    ...formatHeadlineStats(stats),
     `output: ${dstDir} (${SYSTEM_LOG_PATHS.runJson}, ${SYSTEM_LOG_PATHS.statsJson}, ` +
     `process_forecasts/, dag/, market_data/)`,
   ];
   return lines.join("\n") + "\n";
-}
-
-/** A one-line progress bar over bars on stderr (only drawn on a terminal). */
-class _ProgressBar {
-  readonly #io: CommandIo;
-  readonly #clock: RealClock;
-  readonly #t0: number;
-  #drawn = false;
-  #lastDraw = -Infinity;
-  #last: [number, number, number] | undefined;
-
-  constructor(io: CommandIo, clock: RealClock) {
-    this.#io = io;
-    this.#clock = clock;
-    this.#t0 = clock.now();
-  }
-
-  update(done: number, total: number, bar: number): void {
-    this.#last = [done, total, bar];
-    const now = this.#clock.now();
-    if (done < total && now - this.#lastDraw < 100) return; // at most 10 redraws a second
-    this.#lastDraw = now;
-    const width = 30;
-    const filled = total === 0 ? width : Math.round(width * done / total);
-    const seconds = (now - this.#t0) / 1000;
-    const rate = seconds > 0 ? Math.round(done / seconds) : 0;
-    this.#io.stderr(
-      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} bars ` +
-        `${formatTime(bar)} ${seconds.toFixed(1)}s ${rate} bars/s`,
-    );
-    this.#drawn = true;
-  }
-
-  redraw(): void {
-    if (this.#last === undefined) return;
-    this.#lastDraw = -Infinity;
-    this.update(...this.#last);
-  }
-
-  clear(): void {
-    if (this.#drawn) this.#io.stderr("\r\x1b[2K");
-    this.#drawn = false;
-  }
-
-  finish(): void {
-    if (this.#drawn) this.#io.stderr("\n");
-    this.#drawn = false;
-  }
 }
 
 /** The `simulate` command. */
