@@ -320,3 +320,67 @@ Deno.test("processForecasts() equals the forecast evaluator on bars with gaps", 
     }
   }
 });
+
+Deno.test("processForecasts() reads nulls as NaN and other column types as their Float64 casts", async () => {
+  // Two assets, 30 one-minute bars; ~10% of the predictions are missing.
+  const rand = _random(7);
+  const rows = [];
+  const times: number[] = [];
+  const ids: number[] = [];
+  const prices: number[] = [];
+  const predictions: (number | null)[] = [];
+  for (let k = 1; k <= 30; k++) {
+    const t = T0 + k * M;
+    for (const id of [1, 2]) {
+      const c = (id === 1 ? 100 : 20) * (1 + (rand() - 0.5) * 0.02);
+      rows.push({ t, id, o: c * 1.001, h: c * 1.01, l: c * 0.99, c });
+      times.push(t);
+      ids.push(id);
+      prices.push(c);
+      predictions.push(rand() < 0.1 ? null : Math.round(rand() * 4 - 2) / 2);
+    }
+  }
+  const bars = _bars(rows, { barMs: M, delayMs: 2_000 });
+  const time = pl.Series("timestamp", times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
+  const frame = (prediction: pl.Series) =>
+    pl.DataFrame([
+      time,
+      pl.Series("asset_id", ids, pl.Int64),
+      pl.Series("close", prices, pl.Float64),
+      prediction,
+    ]);
+  // Reference: NaN for a missing prediction, every column of the contract's type.
+  const reference = frame(pl.Series("prediction", predictions.map((p) => p ?? NaN), pl.Float64));
+  const withNulls = frame(pl.Series("prediction", predictions, pl.Float64));
+  const otherTypes = withNulls.withColumns(
+    pl.col("asset_id").cast(pl.Int32),
+    pl.col("prediction").cast(pl.Float32),
+  );
+  const columns = { price: "close", volatility: "vol", prediction: "prediction" };
+  const settings = { style: "signal", sizing: "equity", fill: "next_open", feeBps: 10, barMs: M };
+  const run = (f: pl.DataFrame) => runOms(bars, f, columns, settings as RunSettings);
+  const expected = await run(reference);
+  const summary = (out: ProcessForecastsBar[]) =>
+    out.map((bar) => ({
+      t: bar.timestamp,
+      wealth: bar.portfolio.statistics.netWealth,
+      targets: bar.targets.map((r) => [r.assetId, r.prediction, r.targetHoldingsShares]),
+      orders: bar.orders.map((o) => [o.assetId, o.targetWeight, o.state]),
+    }));
+  assert.ok(expected.some((bar) => bar.targets.some((r) => Number.isNaN(r.prediction))));
+  assert.deepEqual(summary(await run(withNulls)), summary(expected));
+  assert.deepEqual(summary(await run(otherTypes)), summary(expected));
+
+  // Times in µs are read as ms (the bar's row is found; a later one is future peeking).
+  const small = smallSetup();
+  const us = (ts: number[]) =>
+    small.forecasts(ts).withColumns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")));
+  await small.clock.run(async () => {
+    await assert.rejects(
+      () => processForecasts(T0 + M, us([T0 + M, T0 + 2 * M]), small.context),
+      FuturePeekingError,
+    );
+    const bar = await processForecasts(T0 + M, us([T0, T0 + M]), small.context);
+    assert.deepEqual(bar.targets.map((r) => [r.assetId, r.prediction]), [[1, 1]]);
+  });
+});

@@ -233,31 +233,23 @@ export class SimulatedBroker implements Broker {
     // the others: the bars ending in (start, end].
     const lo = close ? batch.start - md.barMs : batch.start;
     const hi = Math.min(close ? batch.start : batch.end, md.clock.now());
-    const assetIds = [...new Set(batch.orders.map((order) => order.assetId))];
-    const served = new Set(md.assetIds());
-    const known = assetIds.filter((id) => served.has(id));
+    const wanted = new Set(batch.orders.map((order) => order.assetId));
     const windows = new Map<number, _Window>();
-    if (known.length > 0 && hi > lo) {
-      const frame = md.getData(lo, hi, { assetIds: known });
-      const col = (name: string) =>
-        frame.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array;
-      const ids = col("asset_id");
-      const columns = {
-        open: col("open"),
-        high: col("high"),
-        low: col("low"),
-        close: col("close"),
-        volume: col("volume"),
-      };
+    if (hi > lo) {
+      // Every asset's rows of the window, then only the batch's assets: a query for a subset
+      // of the assets filters the frame in Polars (≈ 0.3 ms), the whole window is a slice.
+      const columns = _priceColumns(md.getData(lo, hi));
+      const ids = columns.assetId;
       const rows = new Map<number, number[]>();
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] as number;
+        if (!wanted.has(id)) continue;
         let list = rows.get(id);
         if (list === undefined) rows.set(id, list = []);
         list.push(i);
       }
       for (const [id, list] of rows) {
-        const pick = (a: Float64Array) => Float64Array.from(list, (i) => a[i] as number);
+        const pick = (a: ArrayLike<number>) => Float64Array.from(list, (i) => a[i] as number);
         const window = {
           open: pick(columns.open),
           high: pick(columns.high),
@@ -284,6 +276,62 @@ export class SimulatedBroker implements Broker {
       last === undefined ? "nothing" : formatTime(last)
     })`;
   }
+}
+
+/** A bars frame's asset ids and OHLCV as doubles, in row order. */
+interface _PriceColumns {
+  assetId: ArrayLike<number>;
+  open: ArrayLike<number>;
+  high: ArrayLike<number>;
+  low: ArrayLike<number>;
+  close: ArrayLike<number>;
+  volume: ArrayLike<number>;
+}
+
+const _PRICE_COLUMNS = ["asset_id", "open", "high", "low", "close", "volume"] as const;
+
+/**
+ * The price columns of `frame` (a `MarketData.getData` answer: a few rows per fill). One
+ * `rows()` call converts them all — each `getColumn`/`cast`/`toTypedArray` crosses into Polars
+ * on its own (≈ 20–40 µs each); `rows()` gives every Float64 / Int64 cell as the same double
+ * the Float64 cast gives. Any other cell (a null, a non-numeric type) takes the Polars cast
+ * path, which converts or fails exactly as before.
+ */
+function _priceColumns(frame: pl.DataFrame): _PriceColumns {
+  const rows = frame.select(..._PRICE_COLUMNS).rows() as unknown[][];
+  const n = rows.length;
+  const cols = _PRICE_COLUMNS.map(() => new Float64Array(n));
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as unknown[];
+    for (let c = 0; c < cols.length; c++) {
+      const v = row[c];
+      if (typeof v !== "number") return _castPriceColumns(frame);
+      (cols[c] as Float64Array)[i] = v;
+    }
+  }
+  const [assetId, open, high, low, close, volume] = cols as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+  return { assetId, open, high, low, close, volume };
+}
+
+/** `_priceColumns` through a Polars Float64 cast per column (the general path). */
+function _castPriceColumns(frame: pl.DataFrame): _PriceColumns {
+  const col = (name: string) =>
+    frame.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array;
+  return {
+    assetId: col("asset_id"),
+    open: col("open"),
+    high: col("high"),
+    low: col("low"),
+    close: col("close"),
+    volume: col("volume"),
+  };
 }
 
 interface _Window {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
+import pl from "nodejs-polars";
 import { UsageError } from "../errors/mod.ts";
-import { FrameMarketData, ReplayedClock } from "../sim/mod.ts";
+import {
+  FrameMarketData,
+  type MarketData,
+  type MarketDataQueryOptions,
+  ReplayedClock,
+} from "../sim/mod.ts";
 import type { AtFillSizer } from "./broker.ts";
 import type { FillConvention } from "./fill_prices.ts";
 import { IdCounter } from "./id_counter.ts";
@@ -190,4 +196,47 @@ Deno.test("SimulatedBroker sizes a sized-at-fill batch together, at the fill pri
     () => broker.submitOrders(mixed, { wallTime: clock.now() }),
     /must share type and interval/,
   );
+});
+
+Deno.test("SimulatedBroker prices bars of other column types as their Float64 casts", async () => {
+  // The same bars answered with other column types (integral values: every cast is exact);
+  // text columns take the Polars cast path.
+  const retype = (frame: pl.DataFrame, text: boolean) =>
+    frame.withColumns(
+      pl.col("asset_id").cast(pl.Int32),
+      pl.col("open").cast(pl.Float32),
+      pl.col("volume").cast(pl.Int64),
+      ...(text ? [pl.col("close").cast(pl.Utf8)] : []),
+    );
+  for (const text of [false, true]) {
+    for (const type of ["close", "next_open", "next_close", "twap", "vwap"] as const) {
+      const prices: number[][] = [];
+      for (const wrapped of [false, true]) {
+        const { clock, md } = setup();
+        const data: MarketData = wrapped
+          ? new Proxy(md, {
+            get(target, key) {
+              if (key === "getData") {
+                return (start: number, end: number, options?: MarketDataQueryOptions) =>
+                  retype(target.getData(start, end, options), text);
+              }
+              const value = Reflect.get(target, key, target);
+              return typeof value === "function" ? value.bind(target) : value;
+            },
+          })
+          : md;
+        const broker = new SimulatedBroker(data, { fillIds: new IdCounter() });
+        await clock.advanceTo(T0 + M + DELAY);
+        const ids = new IdCounter();
+        const orders = [1, 2].map((assetId) =>
+          order(ids, { assetId, type, endTimestamp: T0 + 4 * M })
+        );
+        await broker.submitOrders(orders, { wallTime: clock.now() });
+        await clock.advanceTo(T0 + 4 * M + DELAY);
+        prices.push(broker.getFills().map((f) => f.price));
+      }
+      assert.equal(prices[0]?.length, 2, `${type}: both orders filled`);
+      assert.deepEqual(prices[1], prices[0], `${type}, text close ${text}`);
+    }
+  }
 });

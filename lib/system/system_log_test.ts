@@ -10,7 +10,7 @@ import {
 } from "../report/mod.ts";
 import { readBars } from "../sim/mod.ts";
 import { _BAR_MS, _floats, _testSystem } from "./_test_system.ts";
-import { CsvStream } from "./csv_stream.ts";
+import { CSV_DATETIME_FORMAT, CsvStream } from "./csv_stream.ts";
 import { PORTFOLIO_VALUE_FILES, SYSTEM_LOG_PATHS, SystemLog } from "./system_log.ts";
 import type { SystemBar } from "./trading_system.ts";
 
@@ -153,5 +153,160 @@ Deno.test("SystemLog refuses bars out of order and bad options", async () => {
       { name: "timestamp", dtype: pl.Datetime("ms", "UTC") },
     ]);
     assert.equal(stats.height, bars.length);
+  });
+});
+
+Deno.test("SystemLog.create({resume}) continues a killed or a consolidated session: the final files hold every bar", async () => {
+  const bars: SystemBar[] = [];
+  const t = await _testSystem({ fill: "close", onBar: (bar) => void bars.push(bar) });
+  await t.system.run({ runTasks: (main) => t.clock.run(main) });
+  const half = Math.floor(bars.length / 2);
+  const write = async (log: SystemLog, part: SystemBar[]) => {
+    for (const bar of part) {
+      await log.writeBar(bar, {
+        bars: t.marketData.getData(bar.timestamp - _BAR_MS, bar.timestamp),
+      });
+    }
+  };
+  await inTemp(async (root) => {
+    const reference = join(root, "reference");
+    await Deno.mkdir(reference);
+    const one = await SystemLog.create(reference, { barMs: _BAR_MS });
+    await write(one, bars);
+    await one.consolidate();
+    for (const how of ["killed", "consolidated"] as const) {
+      const dir = join(root, how);
+      await Deno.mkdir(dir);
+      const first = await SystemLog.create(dir, { barMs: _BAR_MS });
+      await write(first, bars.slice(0, half));
+      if (how === "killed") {
+        await first.close();
+        // The bar in flight when the process was killed: rows without a statistics line.
+        await Deno.writeTextFile(
+          join(dir, "process_forecasts/fills.csv"),
+          `${new Date((bars[half] as SystemBar).timestamp).toISOString()},999,1,1,` +
+            `${new Date((bars[half] as SystemBar).timestamp).toISOString()},1,1,0\n`,
+          { append: true },
+        );
+      } else {
+        await first.consolidate();
+      }
+      const second = await SystemLog.create(dir, { barMs: _BAR_MS, resume: true });
+      assert.equal(second.barsWritten, half, how);
+      assert.equal(second.lastCompleteBar, (bars[half - 1] as SystemBar).timestamp, how);
+      await write(second, bars.slice(half));
+      await second.consolidate();
+      for (
+        const file of [
+          SYSTEM_LOG_PATHS.statistics,
+          SYSTEM_LOG_PATHS.positions,
+          SYSTEM_LOG_PATHS.targetPositions,
+          SYSTEM_LOG_PATHS.orders,
+          SYSTEM_LOG_PATHS.fills,
+          SYSTEM_LOG_PATHS.forecasts,
+        ]
+      ) {
+        const got = pl.readParquet(join(dir, file));
+        const want = pl.readParquet(join(reference, file));
+        assert.ok(got.frameEqual(want, true), `${how}: ${file}\n${got.tail(3)}\n${want.tail(3)}`);
+      }
+      const received = await readBars(join(dir, SYSTEM_LOG_PATHS.marketData));
+      assert.equal(received.height, bars.length * 3, `${how}: received bars`);
+    }
+  });
+});
+
+Deno.test("SystemLog writes the forecasts and bars it formats itself exactly as Polars' writer would", async () => {
+  const T = Date.UTC(2025, 0, 8);
+  const bar = (k: number, forecasts: pl.DataFrame): SystemBar => {
+    const t = T + k * _BAR_MS;
+    const statistics = {
+      timestamp: t,
+      pnl: 0,
+      grossVolume: 0,
+      netVolume: 0,
+      gmv: 0,
+      nmv: 0,
+      fees: 0,
+      cash: 1,
+      netWealth: 1,
+      leverage: 0,
+      numTrades: 0,
+    };
+    return {
+      timestamp: t,
+      index: k,
+      forecasts,
+      dagTimings: [],
+      oms: {
+        timestamp: t,
+        wallTime: t,
+        targets: [],
+        orders: [],
+        fills: [],
+        portfolio: { statistics, assets: [], state: { timestamp: t, cash: 1, positions: [] } },
+      },
+    };
+  };
+  const frame = (k: number, values: {
+    x?: (number | null)[];
+    s?: (string | null)[];
+    id?: number[];
+    t0?: number;
+  }) => {
+    const t = T + k * _BAR_MS;
+    const x = values.x ?? [1.5, 2];
+    return pl.DataFrame([
+      pl.Series("timestamp", x.map(() => t)).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
+      pl.Series("start", x.map(() => values.t0 ?? t - _BAR_MS)).cast(pl.Int64)
+        .cast(pl.Datetime("ms", "UTC")),
+      pl.Series("asset_id", values.id ?? x.map((_, i) => 1467591036 + i), pl.Int64),
+      pl.Series("symbol", values.s ?? x.map(() => "binance::BTC_USDT"), pl.Utf8),
+      pl.Series("x", x, pl.Float64),
+      pl.Series("n", x.map((_, i) => i), pl.Int32),
+    ]);
+  };
+  const frames = [
+    // Formatted here: special doubles, nulls, text that needs quoting.
+    frame(1, {
+      x: [NaN, Infinity, -Infinity, -0, null, 5e-324, 0.1 + 0.2, 1e21, -1e-7, 123456789.125],
+      s: ["a,b", 'say "hi"', "two\nlines", null, "ok", "x", "y", "z", "w", "v"],
+    }),
+    // Through Polars' writer: an empty string, an integer past 2^53, a time before 1970.
+    frame(2, { s: ["", "ok"] }),
+    frame(3, { id: [2 ** 53 + 2, 1] }),
+    frame(4, { t0: -86_400_000 }),
+    frame(5, {}),
+  ];
+  await inTemp(async (dir) => {
+    const log = await SystemLog.create(dir, { barMs: _BAR_MS });
+    for (const [i, f] of frames.entries()) await log.writeBar(bar(i + 1, f), { bars: undefined });
+    await log.consolidate();
+    const written = pl.readParquet(join(dir, SYSTEM_LOG_PATHS.forecasts));
+    // What the streams gave when Polars' writer wrote every bar.
+    const columns = frames[0]!.columns.map((name) => ({
+      name,
+      dtype: frames[0]!.getColumn(name).dtype,
+    }));
+    const path = join(dir, "polars.csv");
+    const stream = await CsvStream.create(path, columns);
+    for (const f of frames) {
+      stream.append(
+        f.writeCSV({ includeHeader: false, datetimeFormat: CSV_DATETIME_FORMAT }).toString(),
+      );
+    }
+    stream.close();
+    const expected = CsvStream.read(path, columns);
+    assert.deepEqual(written.columns, expected.columns);
+    assert.deepEqual(written.dtypes.map(String), expected.dtypes.map(String));
+    for (const name of expected.columns) {
+      const cell = (v: unknown) => (v instanceof Date ? v.getTime() : v);
+      const a = written.getColumn(name).toArray().map(cell);
+      const b = expected.getColumn(name).toArray().map(cell);
+      assert.equal(a.length, b.length, name);
+      a.forEach((v, i) => assert.ok(Object.is(v, b[i]), `${name} row ${i}: ${v} vs ${b[i]}`));
+    }
+    const x = written.getColumn("x").toArray().slice(0, 10);
+    assert.ok(Object.is(x[3], -0) && Number.isNaN(x[0]) && x[4] === null, "values kept");
   });
 });

@@ -222,6 +222,124 @@ function _chunks<T>(xs: readonly T[], n: number): T[][] {
   return out;
 }
 
+/**
+ * Parameters per multi-row statement at most: SQLite's historical limit (999; 32766 since
+ * 3.32), far under PostgreSQL's 65535, so that any build of either runs them.
+ */
+const _MAX_PARAMS = 999;
+
+const _valuesLists = new Map<string, string>();
+
+/** `($1, …, $width), ($width+1, …), …` for `rows` rows (cached: the texts are few). */
+function _valuesList(rows: number, width: number): string {
+  const key = `${rows}x${width}`;
+  let text = _valuesLists.get(key);
+  if (text === undefined) {
+    const out: string[] = [];
+    for (let r = 0; r < rows; r++) out.push(`(${_placeholders(width, r * width + 1)})`);
+    text = out.join(", ");
+    _valuesLists.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Runs `INSERT INTO <into> VALUES (…), (…), … <tail>` for `rows` (each `width` values), as few
+ * multi-row statements as the parameter limit allows — one statement where the per-row form
+ * took one per row (a round trip each for PostgreSQL, a step each for SQLite); the rows go in
+ * in their order, with the same values. Returns the number of rows the statements changed.
+ */
+async function _insertRows(
+  tx: SqlConn,
+  into: string,
+  width: number,
+  rows: readonly SqlValue[][],
+  tail = "",
+): Promise<number> {
+  const per = Math.max(1, Math.floor(_MAX_PARAMS / width));
+  let changed = 0;
+  for (let i = 0; i < rows.length; i += per) {
+    const chunk = rows.length <= per ? rows : rows.slice(i, i + per);
+    changed += await tx.run(
+      `INSERT INTO ${into} VALUES ${_valuesList(chunk.length, width)}${tail}`,
+      chunk.flat(),
+    );
+  }
+  return changed;
+}
+
+/**
+ * Applies `updates` (distinct order ids) with one `UPDATE … FROM (VALUES …)` per chunk (SQLite
+ * ≥ 3.33, PostgreSQL); the values are cast to the columns' types (PostgreSQL cannot infer the
+ * type of a parameter in a VALUES list). Throws, naming the first missing order in `updates`'
+ * order, when an order does not exist, as the per-update form does.
+ */
+async function _updateOrderRows(
+  tx: SqlConn,
+  runId: string,
+  updates: readonly OrderUpdate[],
+): Promise<void> {
+  const width = 4;
+  const per = Math.floor((_MAX_PARAMS - 1) / width);
+  for (const chunk of _chunks(updates, per)) {
+    const params: SqlValue[] = [runId];
+    const rows: string[] = [];
+    for (const u of chunk) {
+      const p = params.length + 1;
+      rows.push(
+        `(CAST($${p} AS BIGINT), CAST($${p + 1} AS TEXT), CAST($${p + 2} AS DOUBLE PRECISION), ` +
+          `CAST($${p + 3} AS BIGINT))`,
+      );
+      params.push(
+        _int(u.orderId, "order id"),
+        u.state,
+        _dbl(u.filledShares),
+        _int(u.updatedAt, "updatedAt"),
+      );
+    }
+    const n = await tx.run(
+      `UPDATE orders SET state = v.column2, filled_shares = v.column3, updated_at = v.column4
+       FROM (VALUES ${rows.join(", ")}) AS v
+       WHERE orders.run_id = $1 AND orders.order_id = v.column1`,
+      params,
+    );
+    if (n === chunk.length) continue;
+    const found = await tx.all(
+      `SELECT order_id FROM orders WHERE run_id = $1 AND order_id IN (${
+        _placeholders(chunk.length, 2)
+      })`,
+      [runId, ...chunk.map((u) => u.orderId)],
+    );
+    const present = new Set(found.map((r) => _toInt(r["order_id"], "orders.order_id")));
+    const missing = chunk.find((u) => !present.has(u.orderId));
+    throw new Error(`no order ${missing?.orderId} in run ${runId}`);
+  }
+}
+
+/** A run's portfolio state as bound values (see `_SqlOmsDatabase.#pendingStates`). */
+interface _PendingState {
+  timestamp: number;
+  cash: number | null;
+  /** `[run_id, asset_id, shares, mark]` per position. */
+  positions: SqlValue[][];
+}
+
+/** Replaces the stored portfolio state (`portfolio_state`, `portfolio_positions`) of a run. */
+async function _writeState(tx: SqlConn, runId: string, state: _PendingState): Promise<void> {
+  await tx.run(
+    `INSERT INTO portfolio_state (run_id, timestamp, cash) VALUES ($1, $2, $3)
+     ON CONFLICT (run_id) DO UPDATE SET timestamp = excluded.timestamp, cash = excluded.cash`,
+    [runId, state.timestamp, state.cash],
+  );
+  await tx.run("DELETE FROM portfolio_positions WHERE run_id = $1", [runId]);
+  await _insertRows(
+    tx,
+    "portfolio_positions (run_id, asset_id, shares, mark)",
+    4,
+    state.positions,
+  );
+}
+
 /** The OMS tables over a SQL connection of either dialect. */
 export class _SqlOmsDatabase implements OmsDatabase {
   /** The backend. */
@@ -230,6 +348,14 @@ export class _SqlOmsDatabase implements OmsDatabase {
   readonly location: string;
   /** The connection (or, inside `transaction`, the transaction). */
   protected readonly conn: SqlConn;
+  /**
+   * Inside `transaction` only: the portfolio state (cash, positions) the last
+   * `appendPortfolioBar` of each run left, written once, when the transaction's function
+   * returns (or before `loadPortfolioState` reads it). A replay appends many bars per
+   * transaction and only the last state stays in the tables: rewriting it at every bar was a
+   * third of the rows written.
+   */
+  #pendingStates: Map<string, _PendingState> | undefined;
 
   /** Wraps an open, migrated connection. */
   constructor(conn: SqlConn, kind: OmsDatabaseKind, location: string) {
@@ -263,8 +389,30 @@ export class _SqlOmsDatabase implements OmsDatabase {
   transaction<T>(fn: (tx: OmsDatabase) => Promise<T>): Promise<T> {
     return this.wrap(
       "run a transaction",
-      () => this.conn.transaction((tx) => fn(new _SqlOmsDatabase(tx, this.kind, this.location))),
+      () =>
+        this.conn.transaction(async (tx) => {
+          const db = new _SqlOmsDatabase(tx, this.kind, this.location);
+          // A nested transaction shares the outer one's pending states; the outermost writes.
+          const outermost = this.#pendingStates === undefined;
+          db.#pendingStates = this.#pendingStates ?? new Map();
+          const result = await fn(db);
+          if (outermost) await db.#writeStates();
+          return result;
+        }),
     );
+  }
+
+  /** Writes the pending portfolio states (see `#pendingStates`). */
+  async #writeStates(): Promise<void> {
+    const pending = this.#pendingStates;
+    if (pending === undefined || pending.size === 0) return;
+    for (const [runId, state] of pending) {
+      pending.delete(runId);
+      await this.wrap(
+        `append portfolio bar ${state.timestamp} of run ${runId}`,
+        () => this.conn.transaction((tx) => _writeState(tx, runId, state)),
+      );
+    }
   }
 
   /** Closes the connection. */
@@ -391,32 +539,31 @@ export class _SqlOmsDatabase implements OmsDatabase {
           ],
         );
         if (n === 0) return false;
+        const rows: SqlValue[][] = [];
         for (const o of orders) {
           if (o.runId !== a.runId || o.filename !== a.filename) {
             throw new Error(`order ${o.orderId} belongs to ${o.runId}/${o.filename}`);
           }
-          await tx.run(
-            `INSERT INTO orders (${_ORDER_COLS}) VALUES (${_placeholders(16)})`,
-            [
-              o.runId,
-              _int(o.orderId, "order id"),
-              o.filename,
-              _int(o.assetId, "asset id"),
-              o.type,
-              _int(o.creationTime, "order creationTime"),
-              _int(o.start, "order start"),
-              _int(o.end, "order end"),
-              _dbl(o.currShares),
-              _dbl(o.diffShares),
-              _dbl(o.limitPrice),
-              _dbl(o.targetWeight),
-              o.state,
-              _dbl(o.filledShares),
-              o.orderTxt,
-              _int(o.updatedAt, "order updatedAt"),
-            ],
-          );
+          rows.push([
+            o.runId,
+            _int(o.orderId, "order id"),
+            o.filename,
+            _int(o.assetId, "asset id"),
+            o.type,
+            _int(o.creationTime, "order creationTime"),
+            _int(o.start, "order start"),
+            _int(o.end, "order end"),
+            _dbl(o.currShares),
+            _dbl(o.diffShares),
+            _dbl(o.limitPrice),
+            _dbl(o.targetWeight),
+            o.state,
+            _dbl(o.filledShares),
+            o.orderTxt,
+            _int(o.updatedAt, "order updatedAt"),
+          ]);
         }
+        await _insertRows(tx, `orders (${_ORDER_COLS})`, 16, rows);
         return true;
       }));
   }
@@ -472,6 +619,12 @@ export class _SqlOmsDatabase implements OmsDatabase {
   updateOrders(runId: string, updates: readonly OrderUpdate[]): Promise<void> {
     return this.wrap(`update orders of run ${runId}`, () =>
       this.conn.transaction(async (tx) => {
+        const ids = new Set(updates.map((u) => u.orderId));
+        if (updates.length > 1 && ids.size === updates.length) {
+          await _updateOrderRows(tx, runId, updates);
+          return;
+        }
+        // One statement per update (an order updated twice: the last update wins).
         for (const u of updates) {
           const n = await tx.run(
             `UPDATE orders SET state = $3, filled_shares = $4, updated_at = $5
@@ -493,27 +646,32 @@ export class _SqlOmsDatabase implements OmsDatabase {
   insertFills(fills: readonly FillRow[]): Promise<number> {
     return this.wrap("insert fills", () =>
       this.conn.transaction(async (tx) => {
+        const per = Math.floor(_MAX_PARAMS / 8);
         let inserted = 0;
-        for (const f of fills) {
-          const n = await tx.run(
-            `INSERT INTO fills (${_FILL_COLS}) VALUES (${_placeholders(8)})
-             ON CONFLICT (run_id, fill_id) DO NOTHING`,
-            _fillParams(f),
+        for (const chunk of _chunks(fills, per)) {
+          const n = await _insertRows(
+            tx,
+            `fills (${_FILL_COLS})`,
+            8,
+            chunk.map(_fillParams),
+            " ON CONFLICT (run_id, fill_id) DO NOTHING",
           );
-          if (n > 0) {
-            inserted += 1;
-            continue;
-          }
-          const rows = await tx.all(
-            `SELECT ${_FILL_COLS} FROM fills WHERE run_id = $1 AND fill_id = $2`,
-            [f.runId, f.fillId],
-          );
-          const old = rows[0] === undefined ? undefined : _fillFromRow(rows[0]);
-          if (old === undefined || !_sameFill(old, f)) {
-            throw new Error(
-              `fill ${f.fillId} of run ${f.runId} is already stored with other values ` +
-                `(${JSON.stringify(old)}); fill ids must be unique within a run`,
+          inserted += n;
+          if (n === chunk.length) continue;
+          // Some were stored already (or repeated): each must equal the stored fill (the rows
+          // just inserted do).
+          for (const f of chunk) {
+            const rows = await tx.all(
+              `SELECT ${_FILL_COLS} FROM fills WHERE run_id = $1 AND fill_id = $2`,
+              [f.runId, f.fillId],
             );
+            const old = rows[0] === undefined ? undefined : _fillFromRow(rows[0]);
+            if (old === undefined || !_sameFill(old, f)) {
+              throw new Error(
+                `fill ${f.fillId} of run ${f.runId} is already stored with other values ` +
+                  `(${JSON.stringify(old)}); fill ids must be unique within a run`,
+              );
+            }
           }
         }
         return inserted;
@@ -554,28 +712,27 @@ export class _SqlOmsDatabase implements OmsDatabase {
             runId,
             account,
           ]);
+          const values: SqlValue[][] = [];
           for (const p of rows) {
             if (p.runId !== runId || p.account !== account) {
               throw new Error(`position of asset ${p.assetId} is for ${p.runId}/${p.account}`);
             }
-            await tx.run(
-              `INSERT INTO current_positions (${_POSITION_COLS}) VALUES (${_placeholders(12)})`,
-              [
-                p.runId,
-                p.strategyId,
-                p.account,
-                _int(p.assetId, "asset id"),
-                p.tradeDate,
-                _int(p.timestampDb, "timestampDb"),
-                _dbl(p.targetPosition),
-                _dbl(p.currentPosition),
-                _dbl(p.openQuantity),
-                _dbl(p.netCost),
-                _dbl(p.bodPosition),
-                _dbl(p.bodPrice),
-              ],
-            );
+            values.push([
+              p.runId,
+              p.strategyId,
+              p.account,
+              _int(p.assetId, "asset id"),
+              p.tradeDate,
+              _int(p.timestampDb, "timestampDb"),
+              _dbl(p.targetPosition),
+              _dbl(p.currentPosition),
+              _dbl(p.openQuantity),
+              _dbl(p.netCost),
+              _dbl(p.bodPosition),
+              _dbl(p.bodPrice),
+            ]);
           }
+          await _insertRows(tx, `current_positions (${_POSITION_COLS})`, 12, values);
         }),
     );
   }
@@ -637,42 +794,45 @@ export class _SqlOmsDatabase implements OmsDatabase {
               _int(s.numTrades, "numTrades"),
             ],
           );
-          for (const a of record.assets) {
-            await tx.run(
-              `INSERT INTO portfolio_assets (run_id, ${_ASSET_COLS}) VALUES (${_placeholders(10)})`,
-              [
-                runId,
-                _int(t, "bar timestamp"),
-                _int(a.assetId, "asset id"),
-                _dbl(a.holdingsShares),
-                _dbl(a.holdingsNotional),
-                _dbl(a.executedTradesShares),
-                _dbl(a.executedTradesNotional),
-                _dbl(a.fees),
-                _dbl(a.pnl),
-                _dbl(a.price),
-              ],
-            );
-          }
-          await tx.run(
-            `INSERT INTO portfolio_state (run_id, timestamp, cash) VALUES ($1, $2, $3)
-           ON CONFLICT (run_id) DO UPDATE SET timestamp = excluded.timestamp, cash = excluded.cash`,
-            [runId, _int(t, "bar timestamp"), _dbl(record.state.cash)],
+          await _insertRows(
+            tx,
+            `portfolio_assets (run_id, ${_ASSET_COLS})`,
+            10,
+            record.assets.map((a) => [
+              runId,
+              _int(t, "bar timestamp"),
+              _int(a.assetId, "asset id"),
+              _dbl(a.holdingsShares),
+              _dbl(a.holdingsNotional),
+              _dbl(a.executedTradesShares),
+              _dbl(a.executedTradesNotional),
+              _dbl(a.fees),
+              _dbl(a.pnl),
+              _dbl(a.price),
+            ]),
           );
-          await tx.run("DELETE FROM portfolio_positions WHERE run_id = $1", [runId]);
-          for (const p of record.state.positions) {
-            await tx.run(
-              "INSERT INTO portfolio_positions (run_id, asset_id, shares, mark) VALUES ($1, $2, $3, $4)",
-              [runId, _int(p.assetId, "asset id"), _dbl(p.shares), _dbl(p.mark)],
-            );
-          }
+          const assets = new Set<number>();
+          const state: _PendingState = {
+            timestamp: _int(t, "bar timestamp"),
+            cash: _dbl(record.state.cash),
+            positions: record.state.positions.map((p) => {
+              if (assets.has(p.assetId)) {
+                throw new Error(`the state holds two positions of asset ${p.assetId}`);
+              }
+              assets.add(p.assetId);
+              return [runId, _int(p.assetId, "asset id"), _dbl(p.shares), _dbl(p.mark)];
+            }),
+          };
+          if (this.#pendingStates === undefined) await _writeState(tx, runId, state);
+          else this.#pendingStates.set(runId, state);
         }),
     );
   }
 
   /** The run's portfolio state, or undefined. */
-  loadPortfolioState(runId: string): Promise<PortfolioState | undefined> {
-    return this.wrap(
+  async loadPortfolioState(runId: string): Promise<PortfolioState | undefined> {
+    await this.#writeStates();
+    return await this.wrap(
       `read portfolio state of run ${runId}`,
       () =>
         this.conn.transaction(async (tx) => {

@@ -2,7 +2,8 @@
  * `SqlConn` over `node:sqlite` (`DatabaseSync`). Statements are synchronous; an async mutex
  * serializes callers so that a transaction's statements never interleave with another
  * caller's in the same process. Other processes are kept out by SQLite's own locking
- * (`BEGIN IMMEDIATE`, WAL journal, a busy timeout).
+ * (`BEGIN IMMEDIATE`, WAL journal, a busy timeout). Files use `synchronous = NORMAL` (see the
+ * constructor: commits survive a process crash, the last ones may not survive a power loss).
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { SqlConn, SqlRow, SqlValue } from "./_sql_conn.ts";
@@ -36,7 +37,16 @@ export class _SqliteConn implements SqlConn {
   /** Opens (creating when missing) the database file at `path`. */
   constructor(path: string, options: _SqliteConnOptions = {}) {
     this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 10_000 });
-    if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
+    if (path !== ":memory:") {
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      // Durability trade-off: in WAL mode, `synchronous = NORMAL` syncs the WAL at checkpoints
+      // only, not at every commit (FULL, the default, fsyncs at every commit: the most costly
+      // part of a small transaction). A committed transaction survives the process being
+      // killed or crashing (it is in the WAL, in the OS's cache); an operating-system crash or
+      // a power loss may roll back the last transactions committed before it, but never
+      // corrupts the database (it stays consistent, as of an earlier commit).
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+    }
     this.#db.exec("PRAGMA foreign_keys = ON");
   }
 

@@ -326,3 +326,218 @@ _testBothBackends("OmsDatabase portfolio bars round-trip and keep time order", a
     assert.deepEqual(await db.readPortfolioStatistics("other"), []);
   });
 });
+
+_testBothBackends(
+  "OmsDatabase writes many rows in multi-row statements: every row, exact, in several chunks",
+  async ({ open }) => {
+    await withDb(open, async (db) => {
+      await db.putRun(run("r"));
+      await db.insertSubmittedOrders({
+        runId: "r",
+        filename: "b",
+        timestampDb: T0,
+        ordersAsTxt: "",
+      });
+      // 150 orders: three statements of up to 62 rows (16 parameters each).
+      const x = (i: number) => DOUBLES[i % DOUBLES.length] as number;
+      const orders = Array.from({ length: 150 }, (_, i) => ({
+        ...order("r", "b", 1000 + i, x(i)),
+        assetId: BIG_ASSET + i,
+        targetWeight: x(i + 1),
+      }));
+      await db.acceptOrders(accepted("r", "b", 1), orders);
+      assert.deepEqual(await db.listOrders("r"), orders);
+
+      // Distinct orders: one UPDATE … FROM (VALUES …); NaN filled shares stay NaN.
+      const updates = orders.map((o, i) => ({
+        orderId: o.orderId,
+        state: i % 2 === 0 ? "filled" : "cancelled",
+        filledShares: x(i + 2),
+        updatedAt: T0 + i,
+      }));
+      await db.updateOrders("r", updates);
+      assert.deepEqual(
+        (await db.listOrders("r")).map((o) => [o.orderId, o.state, o.filledShares, o.updatedAt]),
+        updates.map((u) => [u.orderId, u.state, u.filledShares, u.updatedAt]),
+      );
+      // An order updated twice in one call: the last update wins.
+      await db.updateOrders("r", [
+        { orderId: 1000, state: "cancelled", filledShares: 1, updatedAt: T0 },
+        { orderId: 1000, state: "filled", filledShares: 2, updatedAt: T0 + 1 },
+      ]);
+      const first = (await db.listOrders("r", { orderIds: [1000] }))[0];
+      assert.deepEqual([first?.state, first?.filledShares, first?.updatedAt], [
+        "filled",
+        2,
+        T0 + 1,
+      ]);
+      await assert.rejects(
+        db.updateOrders("r", [
+          { orderId: 1001, state: "filled", filledShares: 1, updatedAt: T0 },
+          { orderId: 77, state: "filled", filledShares: 1, updatedAt: T0 },
+          { orderId: 78, state: "filled", filledShares: 1, updatedAt: T0 },
+        ]),
+        /no order 77 in run r/,
+      );
+
+      // 300 fills (three statements); then a mix of stored and new ones.
+      const fill = (i: number): FillRow => ({
+        runId: "r",
+        fillId: i,
+        orderId: 1000 + (i % 150),
+        assetId: BIG_ASSET + (i % 150),
+        timestamp: T0 + i,
+        shares: x(i),
+        price: x(i + 3),
+        fee: x(i + 5),
+      });
+      const fills = Array.from({ length: 300 }, (_, i) => fill(i));
+      assert.equal(await db.insertFills(fills), 300);
+      const more = Array.from({ length: 200 }, (_, i) => fill(i + 200));
+      assert.equal(await db.insertFills(more), 100);
+      assert.deepEqual(await db.listFills("r"), Array.from({ length: 400 }, (_, i) => fill(i)));
+      await assert.rejects(
+        db.insertFills([fill(400), { ...fill(401), fee: 0.5 }, { ...fill(401), fee: 0.25 }]),
+        /fill 401 of run r is already stored with other values/,
+      );
+      assert.equal((await db.listFills("r")).length, 400);
+
+      // 100 positions (two statements).
+      const positions: PositionRow[] = Array.from({ length: 100 }, (_, i) => ({
+        runId: "r",
+        strategyId: "sma_cross",
+        account: "main",
+        assetId: i,
+        tradeDate: "2025-01-06",
+        timestampDb: T0,
+        targetPosition: x(i),
+        currentPosition: x(i + 1),
+        openQuantity: x(i + 2),
+        netCost: x(i + 3),
+        bodPosition: x(i + 4),
+        bodPrice: x(i + 5),
+      }));
+      await db.replacePositions("r", "main", positions);
+      assert.deepEqual(await db.listPositions("r"), positions);
+
+      // A portfolio bar of 120 assets (two statements of asset rows), 300 positions.
+      const bar = {
+        statistics: {
+          timestamp: T0,
+          pnl: 1,
+          grossVolume: 2,
+          netVolume: 3,
+          gmv: 4,
+          nmv: 5,
+          fees: 6,
+          cash: 7,
+          netWealth: 8,
+          leverage: NaN,
+          numTrades: 9,
+        },
+        assets: Array.from({ length: 120 }, (_, i) => ({
+          timestamp: T0,
+          assetId: i,
+          holdingsShares: x(i),
+          holdingsNotional: x(i + 1),
+          executedTradesShares: x(i + 2),
+          executedTradesNotional: x(i + 3),
+          fees: x(i + 4),
+          pnl: x(i + 5),
+          price: x(i + 6),
+        })),
+        state: {
+          timestamp: T0,
+          cash: 1 / 3,
+          positions: Array.from({ length: 300 }, (_, i) => ({
+            assetId: i,
+            shares: x(i),
+            mark: x(i + 7),
+          })),
+        },
+      };
+      await db.appendPortfolioBar("p", bar);
+      assert.deepEqual(await db.readPortfolioAssetRows("p"), bar.assets);
+      assert.deepEqual(await db.loadPortfolioState("p"), bar.state);
+    });
+  },
+);
+
+_testBothBackends(
+  "OmsDatabase portfolio bars in one transaction: every bar's rows, the last bar's state",
+  async ({ open }) => {
+    await withDb(open, async (db) => {
+      const bar = (k: number) => ({
+        statistics: {
+          timestamp: T0 + k,
+          pnl: k / 3,
+          grossVolume: 0,
+          netVolume: 0,
+          gmv: 0,
+          nmv: 0,
+          fees: 0,
+          cash: 100 - k,
+          netWealth: 100,
+          leverage: 0,
+          numTrades: k,
+        },
+        assets: [1, 2].map((assetId) => ({
+          timestamp: T0 + k,
+          assetId,
+          holdingsShares: k * assetId,
+          holdingsNotional: 0,
+          executedTradesShares: 0,
+          executedTradesNotional: 0,
+          fees: 0,
+          pnl: 0,
+          price: 1 / 3,
+        })),
+        state: {
+          timestamp: T0 + k,
+          cash: 100 - k,
+          positions: Array.from({ length: k % 3 }, (_, i) => ({
+            assetId: i + 1,
+            shares: k / 7,
+            mark: NaN,
+          })),
+        },
+      });
+      await db.transaction(async (tx) => {
+        for (let k = 1; k <= 5; k++) await tx.appendPortfolioBar("p", bar(k));
+        // Reads inside the transaction see the last bar's state.
+        assert.deepEqual(await tx.loadPortfolioState("p"), bar(5).state);
+        await tx.transaction(async (inner) => {
+          await inner.appendPortfolioBar("p", bar(6));
+          await inner.appendPortfolioBar("q", bar(1));
+        });
+        await tx.appendPortfolioBar("p", bar(7));
+      });
+      assert.deepEqual(await db.loadPortfolioState("p"), bar(7).state);
+      assert.deepEqual(await db.loadPortfolioState("q"), bar(1).state);
+      const bars = [1, 2, 3, 4, 5, 6, 7].map(bar);
+      assert.deepEqual(await db.readPortfolioStatistics("p"), bars.map((b) => b.statistics));
+      assert.deepEqual(await db.readPortfolioAssetRows("p"), bars.flatMap((b) => b.assets));
+      // A rolled-back transaction leaves the state as it was.
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.appendPortfolioBar("p", bar(8));
+          throw new Error("boom");
+        }),
+        /boom/,
+      );
+      assert.deepEqual(await db.loadPortfolioState("p"), bar(7).state);
+      // A state with an asset twice is refused at the call, inside a transaction too.
+      const twice = bar(9);
+      twice.state.positions = [{ assetId: 1, shares: 1, mark: 1 }, {
+        assetId: 1,
+        shares: 2,
+        mark: 1,
+      }];
+      await assert.rejects(
+        db.transaction((tx) => tx.appendPortfolioBar("p", twice)),
+        /two positions of asset 1/,
+      );
+      assert.equal((await db.readPortfolioStatistics("p")).length, 7);
+    });
+  },
+);
