@@ -2,13 +2,14 @@
  * `_releaseNativeMemory`: frees the native (Polars) memory of frames no longer referenced.
  * nodejs-polars frees a frame's Rust memory only when V8 collects its JS wrapper and the
  * wrapper's finalizer then runs on a later turn of the event loop; V8 does not see that
- * memory, so a loop over tiles or months that allocates little JS memory would keep every
- * dropped frame's native memory (measured: +45 MB per merged month of 14 pairs). This runs a
- * full collection (the collector is exposed the way jest's leak detector does it:
- * `--expose-gc` set at run time, `gc` taken from a fresh context) and yields one turn of the
- * event loop (`setImmediate`: a scheduling yield, not a timer) for the finalizers — once the
- * process's resident memory exceeds a budget, so that a full collection (≈ 15 ms) runs only
- * every few tiles or months.
+ * memory, so a loop that allocates little JS memory between Polars calls (the merge: +45 MB
+ * per month of 14 pairs) keeps every dropped frame's native memory. This runs a full
+ * collection (the collector is exposed the way jest's leak detector does it: `--expose-gc`
+ * set at run time, `gc` taken from a fresh context) and yields one turn of the event loop
+ * (`setImmediate`: a scheduling yield, not a timer) for the finalizers — only once the
+ * process's resident memory exceeds a budget: a forced collection costs ≈ 0.1 s of CPU here
+ * (background threads included, and the code it slows down after), so callers run it every
+ * few units of work, not after each.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";

@@ -4,7 +4,8 @@
  * store scans only the partitions a tile overlaps; a Parquet snapshot is scanned with the
  * time/asset predicate pushed down (its sha256 is checked once, by `describeBacktestData`);
  * a CSV snapshot is read whole on every load (convert big data to Parquet or a store). Loaded
- * bars are validated against the bar contract (`validateBars`).
+ * bars are validated against the bar contract (`validateBars`). Loads are collected on Polars'
+ * threads, so a caller can prepare the next load while it works on the last one.
  */
 import { createHash } from "node:crypto";
 import pl from "nodejs-polars";
@@ -188,9 +189,9 @@ async function _scanBars(
   if (data.kind !== "store") {
     const ids = assetIds.map((id) => pl.col("asset_id").eq(pl.lit(id).cast(pl.Int64)));
     const predicate = time.and(ids.length === 0 ? pl.lit(false) : ids.reduce((a, b) => a.or(b)));
-    return _scan(
+    return await _scanAsync(
       data.path,
-      () => pl.scanParquet(data.path).filter(predicate).select(...columns).collectSync(),
+      () => pl.scanParquet(data.path).filter(predicate).select(...columns).collect(),
     );
   }
   // A store partition month m holds the bars ending in [m start, next month start).
@@ -203,11 +204,11 @@ async function _scanBars(
   });
   if (parts.length === 0) return pl.DataFrame(columns.map((c) => pl.Series(c, [], _dtypeOf(c))));
   // One lazy query over every partition: Polars reads them in parallel and frees what it drops.
-  return _scan(
+  return await _scanAsync(
     data.path,
     () =>
       pl.concat(parts.map((p) => pl.scanParquet(p.path)), { how: "vertical", rechunk: true })
-        .filter(time).select(...columns).collectSync(),
+        .filter(time).select(...columns).collect(),
   );
 }
 
@@ -318,6 +319,20 @@ function _describeKeys(
 function _scan(path: string, read: () => pl.DataFrame): pl.DataFrame {
   try {
     return read();
+  } catch (error) {
+    throw new DataError(
+      `Cannot load bars from ${path}: not a readable bar Parquet file (${
+        _messageOf(error)
+      }); re-create it`,
+      { cause: error },
+    );
+  }
+}
+
+/** `_scan` of a query collected on Polars' threads (the caller's thread is free meanwhile). */
+async function _scanAsync(path: string, read: () => Promise<pl.DataFrame>): Promise<pl.DataFrame> {
+  try {
+    return await read();
   } catch (error) {
     throw new DataError(
       `Cannot load bars from ${path}: not a readable bar Parquet file (${

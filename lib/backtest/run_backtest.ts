@@ -23,7 +23,6 @@ import { TileRunner } from "./tile_runner.ts";
 import { runTileWorker } from "./tile_worker.ts";
 import { runWorkerPool, type WorkerCommand } from "./worker_pool.ts";
 import { _formatRange } from "./_format.ts";
-import { _releaseNativeMemory } from "./_native_memory.ts";
 
 /** Progress of a run over its tiles. */
 export interface BacktestProgress {
@@ -172,7 +171,6 @@ export async function runBacktest(
       const marker = await runner.run(tile);
       await log.info(`tile ${tile.id} done: ${marker.rows} rows in ${marker.elapsedMs} ms`);
       finished(tile.id);
-      await _releaseNativeMemory(); // the tile's frames: tiles bound the memory in process too
     }
   }
   if (shard === undefined || shard.count === 1) {
@@ -193,7 +191,7 @@ async function _merge(
   const t0 = clock.now();
   const merged = await mergeBacktest(plan, dstDir);
   await log.info(
-    `merged ${merged.forecastRows} forecast rows (${merged.months} months) into the portfolio in ${
+    `merged ${merged.forecastRows} forecast rows (${merged.months} months in ${merged.chunks} chunks) into the portfolio in ${
       clock.now() - t0
     } ms` +
       (merged.pruned > 0 ? `; pruned ${merged.pruned} stale files` : "") +
@@ -271,10 +269,7 @@ export async function runBacktestWorker(options: RunBacktestWorkerOptions): Prom
   const count = await runTileWorker(runner, options.input, {
     output: options.output,
     signal: options.signal,
-    onTileDone: async (d) => {
-      await log.info(`tile ${d.tile} done: ${d.rows} rows in ${d.elapsed_ms} ms`);
-      await _releaseNativeMemory();
-    },
+    onTileDone: (d) => log.info(`tile ${d.tile} done: ${d.rows} rows in ${d.elapsed_ms} ms`),
   });
   await log.info(`worker done: ${count} tiles`);
   await _logRss(log);

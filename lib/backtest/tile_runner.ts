@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import pl from "nodejs-polars";
-import { atomicWriteWith } from "../fs/mod.ts";
+import { atomicWrite } from "../fs/mod.ts";
 import { buildFittedDag, type Dag, FitPredictRunner } from "../dag/mod.ts";
 import { BAR_COLUMNS, type Clock } from "../sim/mod.ts";
 import type { BacktestPlan } from "./backtest_plan.ts";
@@ -140,14 +140,11 @@ export class TileRunner {
       const year = first("__year");
       const month = first("__month");
       const rel = resultFilePath({ assetId, year, month, name });
-      // Written by Polars straight to the file (its in-memory writer goes through a JS stream,
-      // chunk by chunk: slower), then read back for the marker's size and hash.
-      const path = join(this.dstDir, rel);
-      const frame = part.drop("__p", "__year", "__month");
-      await atomicWriteWith(path, (tmp) => {
-        frame.writeParquet(tmp, { compression: "zstd" });
-      });
-      const data = await Deno.readFile(path);
+      // LZ4 (LZ4_RAW): about twice as fast to write as zstd here, the files a quarter larger;
+      // they are read once, by the merge.
+      const bytes = part.drop("__p", "__year", "__month").writeParquet({ compression: "lz4" });
+      const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      await atomicWrite(join(this.dstDir, rel), data);
       files.push({
         path: rel,
         rows: part.height,

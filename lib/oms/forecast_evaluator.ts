@@ -25,6 +25,11 @@
  * asset has no bar at t). An order whose fill price is unknown (no bar in its fill window) is
  * dropped, not carried. The result is a dense grid: one row per forecast timestamp × asset.
  * Deterministic: identical inputs give bit-identical outputs.
+ *
+ * Chunks. `evaluateForecastsChunk` evaluates a period split in time chunks (e.g. months) with
+ * bounded memory: a `ForecastEvaluatorState` carries the book (cash, holdings, marks), the last
+ * bar's row and its pending next-bar decision from one chunk to the next, and the chunks'
+ * results concatenated are bit for bit those of the whole period.
  */
 import pl from "nodejs-polars";
 import { DataError, UsageError } from "../errors/mod.ts";
@@ -265,8 +270,13 @@ export function evaluateForecastsChunk(
     );
   }
   if (prior === undefined && f.grid.length === 0) {
-    // Nothing evaluated yet (the bars of this chunk only matter with the forecasts they mark).
-    const input: ForecastArrays = { ...f, marks: new Float64Array(0), fills: new Float64Array(0) };
+    // Nothing evaluated yet (the bars of this chunk only matter with the forecasts they mark,
+    // so the next chunk's bars must start where these did); the bars are still validated.
+    const market = _marketArrays(bars, f.grid, f.assets, settings.fill, {
+      carry: undefined,
+      strict: final,
+    });
+    const input: ForecastArrays = { ...f, ...market };
     const run = _evaluate(input, settings, {
       accounting: new PortfolioAccounting(nA, { initialCash: settings.initialCash }),
       from: 0,
@@ -828,9 +838,9 @@ function _denseMarket(
   const none = new Float64Array(0);
   const nanRow = new Float64Array(nA).fill(NaN);
   const column = (field: string) => {
-    const values_ = values[fields.indexOf(field)];
-    if (values_ === undefined) return none;
-    return carry === undefined ? values_ : _prepend(nanRow, values_);
+    const own = values[fields.indexOf(field)];
+    if (own === undefined) return none;
+    return carry === undefined ? own : _prepend(nanRow, own);
   };
   const close = column("close");
   const marks = Float64Array.from(close);
