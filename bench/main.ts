@@ -11,6 +11,7 @@ import { benchDump } from "./dump_bench.ts";
 import { benchBacktest } from "./backtest_bench.ts";
 import { benchCcxtBroker } from "./ccxt_broker_bench.ts";
 import { benchSimulate } from "./simulate_bench.ts";
+import { benchRunProd } from "./run_prod_bench.ts";
 
 const dataDir = sharedDataDir();
 const figures: BenchFigure[] = [];
@@ -30,6 +31,7 @@ if (dataDir === undefined) {
 figures.push(...await benchDump());
 figures.push(...await benchExchangeEmulator());
 figures.push(...await benchCcxtBroker());
+figures.push(...await benchRunProd());
 const w = Math.max(...figures.map((f) => f.name.length), 10);
 for (const f of figures) {
   console.log(

@@ -5,12 +5,14 @@ import { inspectDataCommand } from "./inspect_data.ts";
 import { exchangeEmulatorCommand } from "./exchange_emulator.ts";
 import { backtestCommand } from "./backtest.ts";
 import { simulateCommand } from "./simulate.ts";
+import { runProdCommand } from "./run_prod.ts";
 import { reportCommand } from "./report.ts";
 
 /** Every registered subcommand, in help order. */
 export const COMMANDS: readonly Command[] = [
   backtestCommand,
   simulateCommand,
+  runProdCommand,
   dumpMarketDataCommand,
   inspectDataCommand,
   exchangeEmulatorCommand,

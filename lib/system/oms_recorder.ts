@@ -21,9 +21,14 @@
  * Commits: every `commitEveryBars` bars (default 1: each bar is one transaction, durable once
  * recorded) and at `flush()`. A larger value groups bars into one transaction (faster replays;
  * a crash then loses the uncommitted bars from the database, never part of a bar).
+ *
+ * Resuming (`resume`, a restarted `run-prod`): the recorder is given the run's orders and fills
+ * already in the database, so that the position rows continue from them, and the orders still
+ * open there as live `Order`s, so that their later fills and final states are recorded like
+ * those of the orders it saw submitted.
  */
 import { UsageError } from "../errors/mod.ts";
-import { Order, type PortfolioBarRecord, type ProcessForecastsBar } from "../oms/mod.ts";
+import { type Fill, Order, type PortfolioBarRecord, type ProcessForecastsBar } from "../oms/mod.ts";
 import {
   type AcceptedOrdersRow,
   type FillRow,
@@ -51,6 +56,22 @@ export interface OmsRecorderOptions {
   portfolioStore?: DeferredDbPortfolioStore | undefined;
   /** Commit every this many recorded bars (and at `flush`). Default: 1. */
   commitEveryBars?: number | undefined;
+  /** The run's history when it is resumed (see the module documentation). Default: a new run. */
+  resume?: OmsRecorderResume | undefined;
+}
+
+/** What a resumed run already recorded (`OmsRecorderOptions.resume`). */
+export interface OmsRecorderResume {
+  /** Every order row of the run in the database. */
+  orders: readonly OrderRow[];
+  /** Every fill row of the run in the database. */
+  fills: readonly FillRow[];
+  /** The orders open in the database, as live orders (their rows are among `orders`). */
+  open: readonly Order[];
+  /** Batches (`accepted_orders` rows) recorded so far. */
+  batches: number;
+  /** When the run resumes, epoch ms (not before any fill of `fills`). */
+  now: number;
 }
 
 /** One bar's writes, held until the commit. */
@@ -103,6 +124,24 @@ export class OmsRecorder {
       strategyId: options.strategyId,
       account: options.account,
     });
+    const resume = options.resume;
+    if (resume !== undefined) {
+      this.#batches = resume.batches;
+      // Live copies: the tracker keeps the open ones and sees their later changes.
+      const rows = resume.orders.map((r) => ({ ...r })).sort((a, b) => a.orderId - b.orderId);
+      const fills = [...resume.fills].sort((a, b) => a.fillId - b.fillId);
+      this.#tracker.update(resume.now, { orders: rows, fills });
+      const byId = new Map(rows.map((r) => [r.orderId, r]));
+      for (const order of resume.open) {
+        const row = byId.get(order.id);
+        if (row === undefined) {
+          throw new UsageError(
+            `OmsRecorder: open order ${order.id} to resume is not among the run's order rows`,
+          );
+        }
+        this.#open.set(order.id, { order, row });
+      }
+    }
   }
 
   /** Bars recorded so far (committed or not). */
@@ -115,19 +154,30 @@ export class OmsRecorder {
    * complete); commits when `commitEveryBars` bars are pending.
    */
   async recordBar(bar: ProcessForecastsBar): Promise<void> {
-    const now = bar.wallTime;
+    await this.#record(bar.wallTime, bar.orders, bar.fills);
+  }
+
+  /**
+   * Records, at `now`, the state changes of the orders of earlier bars (e.g. cancelled when a
+   * run stops) outside any bar: no new order, no fill, no portfolio bar.
+   */
+  async recordOrderUpdates(now: number): Promise<void> {
+    await this.#record(now, [], []);
+  }
+
+  async #record(now: number, orders: readonly Order[], fills: readonly Fill[]): Promise<void> {
     const runId = this.runId;
     const writes: _BarWrites = {
       batch: undefined,
       accepted: undefined,
       orders: [],
-      fills: bar.fills.map((f) => fillToRow(f, runId)),
+      fills: fills.map((f) => fillToRow(f, runId)),
       updates: [],
       positions: undefined,
       portfolio: this.#store?.takePending() ?? [],
     };
     const filledBy = new Map<number, number>();
-    for (const f of bar.fills) filledBy.set(f.orderId, (filledBy.get(f.orderId) ?? 0) + f.shares);
+    for (const f of fills) filledBy.set(f.orderId, (filledBy.get(f.orderId) ?? 0) + f.shares);
 
     // Orders of earlier bars that filled or were cancelled during this bar.
     for (const [id, open] of this.#open) {
@@ -147,7 +197,6 @@ export class OmsRecorder {
     }
 
     // This bar's orders: one submitted batch, its acceptance, its order rows.
-    const orders = bar.orders;
     if (orders.length > 0) {
       this.#batches += 1;
       const submitted = orders.map((o) => new Order({ ...o.toFields(), state: "submitted" }));

@@ -141,3 +141,43 @@ Deno.test("OmsRecorder rejects a bad commitEveryBars", async () => {
     return Promise.resolve();
   });
 });
+
+Deno.test("OmsRecorder({resume}) continues a run from the database: the same tables as one recorder", async () => {
+  let one: unknown;
+  await withDb(async (db) => {
+    await replay(db, 1);
+    one = await dumpTables(db, RUN);
+  });
+  await withDb(async (db) => {
+    const store = new DeferredDbPortfolioStore(db, RUN);
+    const options = { runId: RUN, strategyId: "sma_cross", portfolioStore: store };
+    let recorder = new OmsRecorder(db, options);
+    const seen: Order[] = [];
+    let index = 0;
+    const t = await _testSystem({
+      store,
+      onBar: async (bar) => {
+        if (++index === 40) {
+          // A restart: a new recorder over what the database holds.
+          await recorder.flush();
+          const open = seen.filter((o) => o.state === "accepted" || o.state === "partially_filled");
+          recorder = new OmsRecorder(db, {
+            ...options,
+            resume: {
+              orders: await db.listOrders(RUN),
+              fills: await db.listFills(RUN),
+              open,
+              batches: (await db.listAcceptedOrders(RUN)).length,
+              now: bar.oms.wallTime,
+            },
+          });
+        }
+        seen.push(...bar.oms.orders);
+        await recorder.recordBar(bar.oms);
+      },
+    });
+    await t.system.run({ runTasks: (main) => t.clock.run(main) });
+    await recorder.flush();
+    assert.deepEqual(await dumpTables(db, RUN), one);
+  });
+});
