@@ -7,13 +7,13 @@
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command, CommandIo } from "./command.ts";
+import { fillOption, SIZING_OPTION, STYLE_OPTION } from "./portfolio_options.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { formatHeadlineStats } from "./headline_stats.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
 import { type Config, type JsonValue, loadConfigFile } from "../lib/config/mod.ts";
 import { getBuilder, listBuilders } from "../lib/dag/mod.ts";
 import { formatTime, RealClock } from "../lib/sim/mod.ts";
-import { FILL_CONVENTIONS, SIZINGS, TARGET_STYLES } from "../lib/oms/mod.ts";
 import type { PortfolioStatistics } from "../lib/report/mod.ts";
 import {
   type BacktestRunResult,
@@ -129,27 +129,9 @@ const spec: CommandSpec = {
       type: "boolean",
       description: "Accept a config different from the one in --dst-dir",
     },
-    {
-      name: "style",
-      type: "string",
-      valueName: "<style>",
-      default: "signal",
-      description: `How predictions become weights: ${TARGET_STYLES.join(", ")}`,
-    },
-    {
-      name: "sizing",
-      type: "string",
-      valueName: "<sizing>",
-      default: "gmv",
-      description: `How weights become notionals: ${SIZINGS.join(", ")}`,
-    },
-    {
-      name: "fill",
-      type: "string",
-      valueName: "<fill>",
-      default: "next_open",
-      description: `Fill convention: ${FILL_CONVENTIONS.join(", ")}`,
-    },
+    STYLE_OPTION,
+    SIZING_OPTION,
+    fillOption("Fill convention"),
     {
       name: "fee-bps",
       type: "string",

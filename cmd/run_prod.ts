@@ -11,12 +11,12 @@
  * `--speed`), and the exchange client; `runProd` does the rest.
  */
 import type { Command, CommandIo } from "./command.ts";
+import { fillOption, SIZING_OPTION, STYLE_OPTION } from "./portfolio_options.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
 import { VERSION } from "./version.ts";
 import { type Config, type JsonValue, loadConfigFile } from "../lib/config/mod.ts";
 import { getBuilder, listBuilders } from "../lib/dag/mod.ts";
 import { DagtradeError, UsageError } from "../lib/errors/mod.ts";
-import { FILL_CONVENTIONS, SIZINGS, TARGET_STYLES } from "../lib/oms/mod.ts";
 import {
   type Clock,
   createCcxtExchange,
@@ -143,27 +143,9 @@ const spec: CommandSpec = {
       multiple: true,
       description: "Override a config key, e.g. dag.sma.fast=5 or run_prod.passivity_factor=0",
     },
-    {
-      name: "style",
-      type: "string",
-      valueName: "<style>",
-      default: "signal",
-      description: `How predictions become weights: ${TARGET_STYLES.join(", ")}`,
-    },
-    {
-      name: "sizing",
-      type: "string",
-      valueName: "<sizing>",
-      default: "gmv",
-      description: `How weights become notionals: ${SIZINGS.join(", ")}`,
-    },
-    {
-      name: "fill",
-      type: "string",
-      valueName: "<fill>",
-      default: "next_open",
-      description: `Paper: the simulated broker's fill convention: ${FILL_CONVENTIONS.join(", ")}`,
-    },
+    STYLE_OPTION,
+    SIZING_OPTION,
+    fillOption("Paper: the simulated broker's fill convention"),
     {
       name: "fee-bps",
       type: "string",

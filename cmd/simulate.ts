@@ -6,6 +6,7 @@
  * `backtest`.
  */
 import type { Command, CommandIo } from "./command.ts";
+import { fillOption, SIZING_OPTION, STYLE_OPTION } from "./portfolio_options.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { formatHeadlineStats } from "./headline_stats.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
@@ -13,7 +14,6 @@ import { VERSION } from "./version.ts";
 import { type JsonValue, loadConfigFile } from "../lib/config/mod.ts";
 import { getBuilder, listBuilders } from "../lib/dag/mod.ts";
 import { InterruptedError, UsageError } from "../lib/errors/mod.ts";
-import { FILL_CONVENTIONS, SIZINGS, TARGET_STYLES } from "../lib/oms/mod.ts";
 import type { PortfolioStatistics } from "../lib/report/mod.ts";
 import { formatTime, parseDuration, RealClock } from "../lib/sim/mod.ts";
 import {
@@ -89,27 +89,9 @@ const spec: CommandSpec = {
       multiple: true,
       description: "Override a config key, e.g. dag.sma.fast=5 or backtest.fee_bps=10",
     },
-    {
-      name: "style",
-      type: "string",
-      valueName: "<style>",
-      default: "signal",
-      description: `How predictions become weights: ${TARGET_STYLES.join(", ")}`,
-    },
-    {
-      name: "sizing",
-      type: "string",
-      valueName: "<sizing>",
-      default: "gmv",
-      description: `How weights become notionals: ${SIZINGS.join(", ")}`,
-    },
-    {
-      name: "fill",
-      type: "string",
-      valueName: "<fill>",
-      default: "next_open",
-      description: `Fill convention of the simulated broker: ${FILL_CONVENTIONS.join(", ")}`,
-    },
+    STYLE_OPTION,
+    SIZING_OPTION,
+    fillOption("Fill convention of the simulated broker"),
     {
       name: "fee-bps",
       type: "string",

@@ -1,0 +1,32 @@
+/** Options shared by `backtest`, `simulate` and `run-prod`: how predictions become positions. */
+import type { OptionSpec } from "./options.ts";
+import { FILL_CONVENTIONS, SIZINGS, TARGET_STYLES } from "../lib/oms/mod.ts";
+
+/** `--style`: how predictions become weights. */
+export const STYLE_OPTION: OptionSpec = {
+  name: "style",
+  type: "string",
+  valueName: "<style>",
+  default: "signal",
+  description: `How predictions become weights: ${TARGET_STYLES.join(", ")}`,
+};
+
+/** `--sizing`: how weights become notionals. */
+export const SIZING_OPTION: OptionSpec = {
+  name: "sizing",
+  type: "string",
+  valueName: "<sizing>",
+  default: "gmv",
+  description: `How weights become notionals: ${SIZINGS.join(", ")}`,
+};
+
+/** `--fill`, described as `what` (e.g. "Fill convention"), listing the conventions. */
+export function fillOption(what: string): OptionSpec {
+  return {
+    name: "fill",
+    type: "string",
+    valueName: "<fill>",
+    default: "next_open",
+    description: `${what}: ${FILL_CONVENTIONS.join(", ")}`,
+  };
+}
