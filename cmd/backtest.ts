@@ -7,7 +7,7 @@
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command, CommandIo } from "./command.ts";
-import { fillOption, SIZING_OPTION, STYLE_OPTION } from "./portfolio_options.ts";
+import { fillOption, MONEY_OPTIONS, SIZING_OPTION, STYLE_OPTION } from "./portfolio_options.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { formatHeadlineStats } from "./headline_stats.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
@@ -132,26 +132,7 @@ const spec: CommandSpec = {
     STYLE_OPTION,
     SIZING_OPTION,
     fillOption("Fill convention"),
-    {
-      name: "fee-bps",
-      type: "string",
-      valueName: "<bps>",
-      default: "0",
-      description: "Fee per trade, bps of notional",
-    },
-    {
-      name: "initial-cash",
-      type: "string",
-      valueName: "<cash>",
-      default: "10000",
-      description: "Cash before the first bar (quote currency)",
-    },
-    {
-      name: "target-gmv",
-      type: "string",
-      valueName: "<gmv>",
-      description: "Target gross market value for --sizing gmv (the initial cash)",
-    },
+    ...MONEY_OPTIONS,
     {
       name: "check-causality",
       type: "boolean",

@@ -30,3 +30,27 @@ export function fillOption(what: string): OptionSpec {
     description: `${what}: ${FILL_CONVENTIONS.join(", ")}`,
   };
 }
+
+/** `--fee-bps`, `--initial-cash` and `--target-gmv`: the portfolio's money settings. */
+export const MONEY_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "fee-bps",
+    type: "string",
+    valueName: "<bps>",
+    default: "0",
+    description: "Fee per trade, bps of notional",
+  },
+  {
+    name: "initial-cash",
+    type: "string",
+    valueName: "<cash>",
+    default: "10000",
+    description: "Cash before the first bar (quote currency)",
+  },
+  {
+    name: "target-gmv",
+    type: "string",
+    valueName: "<gmv>",
+    description: "Target gross market value for --sizing gmv (the initial cash)",
+  },
+];
