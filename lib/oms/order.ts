@@ -210,7 +210,10 @@ export class Order {
     this.diffShares = fields.diffShares;
     this.limitPrice = limit;
     this.targetWeight = weight;
-    this.extraParams = _deepFreeze(structuredClone(extra));
+    // No parameters (the common case): a frozen empty object, what the clone would give.
+    this.extraParams = _isEmptyPlainObject(extra)
+      ? Object.freeze({})
+      : _deepFreeze(structuredClone(extra));
     this.#state = state;
   }
 
@@ -317,6 +320,12 @@ export class Order {
       throw error;
     }
   }
+}
+
+function _isEmptyPlainObject(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.getOwnPropertyNames(value).length === 0;
 }
 
 function _deepFreeze<T>(value: T): T {

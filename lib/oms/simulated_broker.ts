@@ -249,7 +249,11 @@ export class SimulatedBroker implements Broker {
         list.push(i);
       }
       for (const [id, list] of rows) {
-        const pick = (a: ArrayLike<number>) => Float64Array.from(list, (i) => a[i] as number);
+        const pick = (a: ArrayLike<number>) => {
+          const out = new Float64Array(list.length);
+          for (let k = 0; k < list.length; k++) out[k] = a[list[k] as number] as number;
+          return out;
+        };
         const window = {
           open: pick(columns.open),
           high: pick(columns.high),

@@ -28,7 +28,12 @@
  * those of the orders it saw submitted.
  */
 import { UsageError } from "../errors/mod.ts";
-import { type Fill, Order, type PortfolioBarRecord, type ProcessForecastsBar } from "../oms/mod.ts";
+import {
+  type Fill,
+  type Order,
+  type PortfolioBarRecord,
+  type ProcessForecastsBar,
+} from "../oms/mod.ts";
 import {
   type AcceptedOrdersRow,
   type FillRow,
@@ -38,7 +43,6 @@ import {
   orderToRow,
   type OrderUpdate,
   type PositionRow,
-  submitOrderBatch,
   tradeDateOf,
 } from "../oms/db/mod.ts";
 import { CurrentPositionsTracker } from "./current_positions_tracker.ts";
@@ -76,7 +80,7 @@ export interface OmsRecorderResume {
 
 /** One bar's writes, held until the commit. */
 interface _BarWrites {
-  batch: { orders: Order[]; timestampDb: number } | undefined;
+  batch: { ordersAsTxt: string; timestampDb: number } | undefined;
   accepted: AcceptedOrdersRow | undefined;
   orders: OrderRow[];
   fills: FillRow[];
@@ -199,9 +203,10 @@ export class OmsRecorder {
     // This bar's orders: one submitted batch, its acceptance, its order rows.
     if (orders.length > 0) {
       this.#batches += 1;
-      const submitted = orders.map((o) => new Order({ ...o.toFields(), state: "submitted" }));
+      const submitted = orders.map(_submittedText);
       const filename = `orders.${new Date(now).toISOString()}.${orders[0]?.id}`;
-      writes.batch = { orders: submitted, timestampDb: now };
+      // As `submitOrderBatch` writes it: the submitted one-line forms, one per line.
+      writes.batch = { ordersAsTxt: submitted.join("\n"), timestampDb: now };
       let changed = 0;
       let refused = 0;
       orders.forEach((o, i) => {
@@ -211,7 +216,7 @@ export class OmsRecorder {
           runId,
           filename,
           updatedAt: now,
-          orderTxt: (submitted[i] as Order).toString(),
+          orderTxt: submitted[i] as string,
           filledShares: filledBy.get(o.id) ?? 0,
         });
         writes.orders.push(row);
@@ -261,10 +266,11 @@ export class OmsRecorder {
       for (const w of pending) {
         for (const record of w.portfolio) await tx.appendPortfolioBar(runId, record);
         if (w.batch !== undefined && w.accepted !== undefined) {
-          await submitOrderBatch(tx, w.batch.orders, {
+          await tx.insertSubmittedOrders({
             runId,
-            timestampDb: w.batch.timestampDb,
             filename: w.accepted.filename,
+            timestampDb: w.batch.timestampDb,
+            ordersAsTxt: w.batch.ordersAsTxt,
           });
           await tx.acceptOrders(w.accepted, w.orders);
         }
@@ -277,6 +283,18 @@ export class OmsRecorder {
       }
     });
   }
+}
+
+/**
+ * `order`'s one-line form in state `submitted` — what `toString()` of a copy in that state
+ * prints — without building the copy: the fields before ` state=` are numbers, times, `None`
+ * and the order type, none of which can hold that text.
+ */
+function _submittedText(order: Order): string {
+  const text = order.toString();
+  const from = ` state=${order.state} extra_params=`;
+  const at = text.indexOf(from);
+  return text.slice(0, at) + " state=submitted extra_params=" + text.slice(at + from.length);
 }
 
 function _isOpen(state: string): boolean {
