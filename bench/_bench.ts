@@ -1,7 +1,15 @@
 /** Shared helpers of the benchmarks: the shared data location, timing and result rows. */
 import { join } from "node:path";
-import { importFreqtradeDir } from "../lib/sim/mod.ts";
+import { importFreqtradeDir, readBars } from "../lib/sim/mod.ts";
 import type pl from "nodejs-polars";
+
+/** The bundled fixture snapshot (8 pairs, 6 weeks of 5m bars). */
+export const FIXTURE_SNAPSHOT: string = join(
+  new URL("..", import.meta.url).pathname,
+  "fixtures",
+  "market_data",
+  "binance_spot_5m.parquet",
+);
 
 /** One reported figure. */
 export interface BenchFigure {
@@ -62,4 +70,10 @@ export async function timeRuns(n: number, fn: () => unknown | Promise<unknown>):
     out.push(performance.now() - t0);
   }
   return out;
+}
+
+/** The shared 14-pair bars when present, else the fixture's bars. */
+export async function sharedOrFixtureBars(): Promise<pl.DataFrame> {
+  const dir = sharedDataDir();
+  return dir === undefined ? await readBars(FIXTURE_SNAPSHOT) : await sharedBars(dir);
 }

@@ -6,22 +6,21 @@
  * through the real ccxt client, on an event-driven `ReplayedClock` (the later waves run between
  * bars in simulated time). Broker logs are written (to a temporary run directory), as in prod.
  */
-import { join } from "node:path";
 import pl from "nodejs-polars";
 import ccxt from "ccxt";
-import { type BenchFigure, median, quantile, sharedBars, sharedDataDir } from "./_bench.ts";
-import { readBars, ReplayedClock } from "../lib/sim/mod.ts";
+import {
+  type BenchFigure,
+  median,
+  quantile,
+  sharedDataDir,
+  sharedOrFixtureBars,
+} from "./_bench.ts";
+import { ReplayedClock } from "../lib/sim/mod.ts";
 import { CcxtMarketData } from "../lib/sim/ccxt_market_data.ts";
 import { emulatorCcxtOptions, startExchangeEmulator } from "../lib/sim/exchange_emulator/mod.ts";
 import { IdCounter, Order } from "../lib/oms/mod.ts";
 import { CcxtBroker } from "../lib/oms/ccxt_broker.ts";
 
-const FIXTURE = join(
-  new URL("..", import.meta.url).pathname,
-  "fixtures",
-  "market_data",
-  "binance_spot_5m.parquet",
-);
 const M5 = 300_000;
 /** Bars measured, after `WARMUP` bars whose latency is not counted (JIT, first requests). */
 const BARS = 100;
@@ -29,8 +28,7 @@ const WARMUP = 2;
 
 /** Runs the ccxt broker benchmark (shared data when present, else the fixture). */
 export async function benchCcxtBroker(): Promise<BenchFigure[]> {
-  const dir = sharedDataDir();
-  const all = dir === undefined ? await readBars(FIXTURE) : await sharedBars(dir);
+  const all = await sharedOrFixtureBars();
   const lastEnd = all.getColumn("timestamp").cast(pl.Float64).max() as number;
   const first = Math.floor((lastEnd - (WARMUP + BARS + 10) * M5) / M5) * M5;
   // Two days of history before the first bar (the emulator serves what the clock allows).
@@ -98,7 +96,7 @@ export async function benchCcxtBroker(): Promise<BenchFigure[]> {
     await emulator.close();
     await Deno.remove(runDir, { recursive: true });
   }
-  const source = dir === undefined ? "fixture" : "shared data";
+  const source = sharedDataDir() === undefined ? "fixture" : "shared data";
   const n = symbols.length;
   return [{
     name: `ccxt broker decision latency per bar (bar known → ${n} orders submitted), p50`,

@@ -5,7 +5,7 @@
  * store. Runs on the bundled fixture, so it needs no shared data.
  */
 import { join } from "node:path";
-import { type BenchFigure, median } from "./_bench.ts";
+import { type BenchFigure, FIXTURE_SNAPSHOT, median } from "./_bench.ts";
 import {
   CcxtOhlcvFetcher,
   createCcxtExchange,
@@ -16,13 +16,12 @@ import {
 } from "../lib/sim/mod.ts";
 import { startExchangeEmulator } from "../lib/sim/exchange_emulator/mod.ts";
 
-const FIXTURE = join(new URL("..", import.meta.url).pathname, "fixtures", "market_data");
 const SYMBOLS = ["ADA", "BNB", "BTC", "DOGE", "ETH", "LTC", "SOL", "XRP"].map((b) => `${b}/USDT`);
 const RANGE = { start: Date.UTC(2025, 0, 6), end: Date.UTC(2025, 1, 17) };
 
 /** Dump throughput in bars/s from the emulator: ccxt's rate limiter on and off, snapshot and store. */
 export async function benchDump(): Promise<BenchFigure[]> {
-  const bars = await readBars(join(FIXTURE, "binance_spot_5m.parquet"));
+  const bars = await readBars(FIXTURE_SNAPSHOT);
   const emulator = await startExchangeEmulator(bars, {
     clock: new ReplayedClock(Date.UTC(2025, 1, 18)),
     port: 0,

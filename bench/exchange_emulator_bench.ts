@@ -3,22 +3,14 @@
  * market, p50/p99 over 200 orders) with the default fresh connection per request and with
  * keep-alive, and a 1000-candle fetchOHLCV page. Runs on the bundled fixture snapshot.
  */
-import { join } from "node:path";
 import ccxt from "ccxt";
-import { type BenchFigure, median, quantile, timeRuns } from "./_bench.ts";
+import { type BenchFigure, FIXTURE_SNAPSHOT, median, quantile, timeRuns } from "./_bench.ts";
 import { readBars, ReplayedClock } from "../lib/sim/mod.ts";
 import { emulatorCcxtOptions, startExchangeEmulator } from "../lib/sim/exchange_emulator/mod.ts";
 
-const FIXTURE = join(
-  new URL("..", import.meta.url).pathname,
-  "fixtures",
-  "market_data",
-  "binance_spot_5m.parquet",
-);
-
 /** Runs the exchange-emulator benchmarks (fixture data; no shared data needed). */
 export async function benchExchangeEmulator(): Promise<BenchFigure[]> {
-  const bars = await readBars(FIXTURE);
+  const bars = await readBars(FIXTURE_SNAPSHOT);
   const figures: BenchFigure[] = [];
   for (const keepAlive of [false, true]) {
     const clock = new ReplayedClock(Date.UTC(2025, 0, 20));

@@ -11,25 +11,19 @@
  * is rebalanced at every bar), children crossing the spread (passivity 0). The first `WARMUP`
  * bars are not counted.
  */
-import { join } from "node:path";
 import ccxt from "ccxt";
 import pl from "nodejs-polars";
-import { type BenchFigure, median, quantile, sharedBars, sharedDataDir } from "./_bench.ts";
-import { getBuilder } from "../lib/dag/mod.ts";
 import {
-  emulatorCcxtOptions,
-  readBars,
-  ReplayedClock,
-  startExchangeEmulator,
-} from "../lib/sim/mod.ts";
+  type BenchFigure,
+  median,
+  quantile,
+  sharedDataDir,
+  sharedOrFixtureBars,
+} from "./_bench.ts";
+import { getBuilder } from "../lib/dag/mod.ts";
+import { emulatorCcxtOptions, ReplayedClock, startExchangeEmulator } from "../lib/sim/mod.ts";
 import { buildRunProdConfig, ccxtExecution, prodRunDir, runProd } from "../lib/system/mod.ts";
 
-const FIXTURE = join(
-  new URL("..", import.meta.url).pathname,
-  "fixtures",
-  "market_data",
-  "binance_spot_5m.parquet",
-);
 const M5 = 300_000;
 /** Bars measured, after `WARMUP` bars whose latency is not counted (JIT, first requests). */
 const BARS = 100;
@@ -37,8 +31,7 @@ const WARMUP = 2;
 
 /** Runs the run-prod benchmark (shared data when present, else the fixture). */
 export async function benchRunProd(): Promise<BenchFigure[]> {
-  const dir = sharedDataDir();
-  const all = dir === undefined ? await readBars(FIXTURE) : await sharedBars(dir);
+  const all = await sharedOrFixtureBars();
   const lastEnd = all.getColumn("timestamp").cast(pl.Float64).max() as number;
   const start = Math.floor((lastEnd - (WARMUP + BARS + 10) * M5) / M5) * M5;
   const end = start + (WARMUP + BARS) * M5;
@@ -80,7 +73,7 @@ export async function benchRunProd(): Promise<BenchFigure[]> {
     const orders = emulator.requests().filter((r) =>
       r.method === "POST" && r.path === "/api/v3/order"
     ).length;
-    const source = dir === undefined ? "fixture" : "shared data";
+    const source = sharedDataDir() === undefined ? "fixture" : "shared data";
     return [{
       name: `run-prod decision latency per bar (bar known → orders submitted), ${symbols.length} ` +
         `assets, p50`,
