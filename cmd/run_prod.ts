@@ -11,7 +11,7 @@
  * `--speed`), and the exchange client; `runProd` does the rest.
  */
 import type { Command, CommandIo } from "./command.ts";
-import { fillOption, SIZING_OPTION, STYLE_OPTION } from "./portfolio_options.ts";
+import { DAG_OPTION, fillOption, SIZING_OPTION, STYLE_OPTION } from "./run_options.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
 import { VERSION } from "./version.ts";
 import { type Config, type JsonValue, loadConfigFile } from "../lib/config/mod.ts";
@@ -68,7 +68,7 @@ const spec: CommandSpec = {
     "--print-config). Dags: " + listBuilders().map((b) => b.name).join(", ") + ".",
   options: [
     { name: "mode", type: "string", valueName: "<paper|prod>", description: "Paper or live" },
-    { name: "dag", type: "string", valueName: "<name>", description: "The model (builder name)" },
+    DAG_OPTION,
     {
       name: "exchange",
       type: "string",

@@ -6,7 +6,14 @@
  * `backtest`.
  */
 import type { Command, CommandIo } from "./command.ts";
-import { fillOption, MONEY_OPTIONS, SIZING_OPTION, STYLE_OPTION } from "./portfolio_options.ts";
+import {
+  DAG_OPTION,
+  DATA_OPTION,
+  fillOption,
+  MONEY_OPTIONS,
+  SIZING_OPTION,
+  STYLE_OPTION,
+} from "./run_options.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { formatHeadlineStats } from "./headline_stats.ts";
 import { type CommandSpec, parseCommandArgs, type ParsedArgs } from "./options.ts";
@@ -45,13 +52,8 @@ const spec: CommandSpec = {
     "mean what they mean in backtest, and both give the same per-bar holdings and PnL. Dags: " +
     listBuilders().map((b) => b.name).join(", ") + ".",
   options: [
-    { name: "dag", type: "string", valueName: "<name>", description: "The model (builder name)" },
-    {
-      name: "data",
-      type: "string",
-      valueName: "<path>",
-      description: "Snapshot file or store directory",
-    },
+    DAG_OPTION,
+    DATA_OPTION,
     {
       name: "start",
       type: "string",

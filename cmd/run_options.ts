@@ -1,6 +1,22 @@
-/** Options shared by `backtest`, `simulate` and `run-prod`: how predictions become positions. */
+/** Options shared by `backtest`, `simulate` and `run-prod`: the model, its data, how predictions become positions. */
 import type { OptionSpec } from "./options.ts";
 import { FILL_CONVENTIONS, SIZINGS, TARGET_STYLES } from "../lib/oms/mod.ts";
+
+/** `--dag`: the model. */
+export const DAG_OPTION: OptionSpec = {
+  name: "dag",
+  type: "string",
+  valueName: "<name>",
+  description: "The model (builder name)",
+};
+
+/** `--data`: the bars, a snapshot file or a store directory. */
+export const DATA_OPTION: OptionSpec = {
+  name: "data",
+  type: "string",
+  valueName: "<path>",
+  description: "Snapshot file or store directory",
+};
 
 /** `--style`: how predictions become weights. */
 export const STYLE_OPTION: OptionSpec = {
