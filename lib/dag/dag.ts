@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type pl from "nodejs-polars";
 import { DagtradeError } from "../errors/mod.ts";
 import { atomicWriteSync } from "../fs/mod.ts";
+import { compactTime } from "../sim/mod.ts";
 import type { JsonValue, Node, NodeFrames, NodeMethod } from "./node.ts";
 
 /** An edge end: a node id, or `[nodeId, outputOrInputName]`. */
@@ -459,10 +460,7 @@ export class Dag {
  * (milliseconds appended as `,123` only when non-zero). Used in node IO dump and fit-state names.
  */
 export function fileTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString(); // 2025-01-03T10:05:00.000Z
-  const base = iso.slice(0, 19).replaceAll("-", "").replaceAll(":", "");
-  const millis = iso.slice(20, 23);
-  return millis === "000" ? `${base}Z` : `${base},${millis}Z`;
+  return compactTime(ms, { msSeparator: "," });
 }
 
 function _list(items: readonly string[]): string {

@@ -118,3 +118,15 @@ export function parseDuration(text: string, what = "duration"): number {
     `Cannot parse ${what} '${text}': expected a duration like 0, 500ms, 10s, 5m, 1h or 2d`,
   );
 }
+
+/**
+ * Formats epoch ms as a compact UTC time for file and directory names: `20250103T100500Z`, with
+ * milliseconds only when non-zero (`20250103T100500.250Z`; `options.msSeparator` replaces the
+ * `.`, e.g. `,` where `.` separates a file name's fields).
+ */
+export function compactTime(ms: number, options: { msSeparator?: string } = {}): string {
+  const iso = new Date(ms).toISOString(); // 2025-01-03T10:05:00.000Z
+  const base = iso.slice(0, 19).replaceAll("-", "").replaceAll(":", "");
+  const millis = iso.slice(20, 23);
+  return millis === "000" ? `${base}Z` : `${base}${options.msSeparator ?? "."}${millis}Z`;
+}

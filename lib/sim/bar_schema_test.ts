@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  compactTime,
   formatTime,
   formatTimeframe,
   parseDuration,
@@ -46,4 +47,13 @@ Deno.test("parseDuration() reads units and rejects bare non-zero numbers", () =>
   assert.equal(parseDuration("2d"), 172_800_000);
   assert.throws(() => parseDuration("10", "--knowledge-delay"), /--knowledge-delay '10'/);
   assert.throws(() => parseDuration("-1s"), UsageError);
+});
+
+Deno.test("compactTime() prints file-name times, milliseconds only when non-zero", () => {
+  assert.equal(compactTime(Date.UTC(2025, 0, 3, 10, 5)), "20250103T100500Z");
+  assert.equal(compactTime(Date.UTC(2025, 0, 3, 10, 5, 0, 250)), "20250103T100500.250Z");
+  assert.equal(
+    compactTime(Date.UTC(2025, 0, 3, 10, 5, 0, 250), { msSeparator: "," }),
+    "20250103T100500,250Z",
+  );
 });

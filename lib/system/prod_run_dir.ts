@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import type { JsonValue } from "../config/mod.ts";
 import { DataError, UsageError } from "../errors/mod.ts";
+import { compactTime } from "../sim/mod.ts";
 
 /** How a production run was started: by hand, or by a scheduler (cron, systemd timer). */
 export type ProdSchedule = "manual" | "scheduled";
@@ -86,10 +87,7 @@ export function prodRunDir(root: string, options: ProdRunDirOptions): string {
 /** `t` (epoch ms) in compact UTC: `20250106T000000Z`, or `20250106T000000.250Z` with ms. */
 export function compactUtc(t: number): string {
   if (!Number.isFinite(t)) throw new UsageError(`compactUtc: not a time: ${t}`);
-  const iso = new Date(t).toISOString(); // 2025-01-06T00:00:00.000Z
-  const base = iso.slice(0, 19).replaceAll("-", "").replaceAll(":", "");
-  const ms = iso.slice(20, 23);
-  return ms === "000" ? `${base}Z` : `${base}.${ms}Z`;
+  return compactTime(t);
 }
 
 /** Parses a compact UTC time (`compactUtc`'s output); throws `UsageError` otherwise. */
