@@ -74,7 +74,7 @@ export class _RollingSumNode extends TransformNode {
     super(id);
   }
   /** Adds the rolling sum column. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transform(df: pl.DataFrame): pl.DataFrame {
     let expr = pl.col(this.column);
     for (let k = 1; k < this.window; k++) expr = expr.add(pl.col(this.column).shift(k));
     return df.withColumns(expr.over("asset_id").alias(this.out));
@@ -88,7 +88,7 @@ export class _RollingSumNode extends TransformNode {
 /** Per-asset one-bar return of `close` as `ret`. */
 export class _ReturnsNode extends TransformNode {
   /** Adds `ret`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transform(df: pl.DataFrame): pl.DataFrame {
     return df.withColumns(
       pl.col("close").div(pl.col("close").shift(1)).sub(1).over("asset_id").alias("ret"),
     );
@@ -102,7 +102,7 @@ export class _DemeanNode extends TransformNode {
     super(id);
   }
   /** Adds the demeaned column. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transform(df: pl.DataFrame): pl.DataFrame {
     return df.withColumns(
       pl.col(this.column).sub(pl.col(this.column).mean().over("timestamp")).alias(this.out),
     );
@@ -128,7 +128,7 @@ export class _CenterNode extends TransformNode {
     return { df_out: this.transform(df) };
   }
   /** Subtracts the learned mean. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transform(df: pl.DataFrame): pl.DataFrame {
     if (this.mean === null) throw new Error(`node ${this.id} is not fitted`);
     return df.withColumns(pl.col(this.column).sub(pl.lit(this.mean)).alias(this.out));
   }

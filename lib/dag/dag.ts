@@ -7,9 +7,10 @@
 import { join } from "node:path";
 import type pl from "nodejs-polars";
 import { DagtradeError } from "../errors/mod.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 import { atomicWriteSync } from "../fs/mod.ts";
 import { compactTime } from "../sim/mod.ts";
-import type { JsonValue, Node, NodeFrames, NodeMethod } from "./node.ts";
+import type { ColumnFrames, JsonValue, Node, NodeFrames, NodeMethod } from "./node.ts";
 
 /** An edge end: a node id, or `[nodeId, outputOrInputName]`. */
 export type DagEndpoint = string | readonly [string, string];
@@ -66,6 +67,44 @@ export interface RunLeqNodeOptions {
   barTimestamp?: number;
 }
 
+/**
+ * A node's outputs of one run, kept as the node produced them (Polars frames, or JS column
+ * frames for nodes with `fitColumns`/`predictColumns`) and converted on demand (once).
+ */
+class _Outputs {
+  #frames: NodeFrames | undefined;
+  #columns: ColumnFrames | undefined;
+
+  constructor(frames: NodeFrames | undefined, columns: ColumnFrames | undefined) {
+    this.#frames = frames;
+    this.#columns = columns;
+  }
+
+  frame(name: string): pl.DataFrame | undefined {
+    const have = this.#frames?.[name];
+    if (have !== undefined) return have;
+    const c = this.#columns?.[name];
+    if (c === undefined) return undefined;
+    const df = c.toPolars();
+    (this.#frames ??= {})[name] = df;
+    return df;
+  }
+
+  columns(name: string): ColumnFrame | undefined {
+    const have = this.#columns?.[name];
+    if (have !== undefined) return have;
+    const df = this.#frames?.[name];
+    if (df === undefined) return undefined;
+    const c = ColumnFrame.fromPolars(df);
+    (this.#columns ??= {})[name] = c;
+    return c;
+  }
+
+  names(): string[] {
+    return Object.keys(this.#columns ?? this.#frames ?? {});
+  }
+}
+
 interface _Step {
   readonly node: Node;
   readonly topoIdx: number;
@@ -80,7 +119,7 @@ export class Dag {
   readonly #nodes = new Map<string, Node>();
   readonly #inEdges = new Map<string, Map<string, DagEdge>>();
   readonly #outEdges = new Map<string, DagEdge[]>();
-  readonly #outputs = new Map<NodeMethod, Map<string, NodeFrames>>();
+  readonly #outputs = new Map<NodeMethod, Map<string, _Outputs>>();
   readonly #timings: DagTiming[] = [];
   readonly #nodeIoDir: string | undefined;
   readonly #timer: (() => number) | undefined;
@@ -197,9 +236,29 @@ export class Dag {
   /**
    * Runs `method` on `nodeId` and its ancestors in topological order, keeping every node's
    * outputs (see `getOutput`), and returns the outputs of `nodeId`. A node failure is rethrown
-   * naming the node (dagtrade errors pass through unchanged).
+   * naming the node (dagtrade errors pass through unchanged). Nodes with `fitColumns` /
+   * `predictColumns` run on JS column frames, converted to Polars only when asked for.
    */
   runLeqNode(nodeId: string, method: NodeMethod, options: RunLeqNodeOptions = {}): NodeFrames {
+    const last = this.#run(nodeId, method, options);
+    const result: NodeFrames = {};
+    for (const name of last.names()) result[name] = last.frame(name) as pl.DataFrame;
+    return result;
+  }
+
+  /** `runLeqNode` returning the outputs of `nodeId` as JS column frames (no Polars call when every node has `predictColumns`). */
+  runLeqNodeColumns(
+    nodeId: string,
+    method: NodeMethod,
+    options: RunLeqNodeOptions = {},
+  ): ColumnFrames {
+    const last = this.#run(nodeId, method, options);
+    const result: ColumnFrames = {};
+    for (const name of last.names()) result[name] = last.columns(name) as ColumnFrame;
+    return result;
+  }
+
+  #run(nodeId: string, method: NodeMethod, options: RunLeqNodeOptions): _Outputs {
     const plan = this.#plan(nodeId);
     this.#runs += 1;
     let store = this.#outputs.get(method);
@@ -209,14 +268,23 @@ export class Dag {
     }
     const external = options.inputs ?? {};
     const barTimestamp = options.barTimestamp ?? null;
-    let result: NodeFrames = {};
+    let result = new _Outputs({}, undefined);
     for (const step of plan) {
       const node = step.node;
-      const inputs: NodeFrames = {};
+      const columnar = method === "fit"
+        ? node.fitColumns !== undefined
+        : node.predictColumns !== undefined;
+      const frames: NodeFrames = {};
+      const columns: ColumnFrames = {};
       for (const [input, parent, output] of step.inputs) {
-        const frame = parent === null
-          ? external[node.id]?.[input]
-          : store.get(parent)?.[output as string];
+        let frame: pl.DataFrame | ColumnFrame | undefined;
+        if (parent === null) {
+          const ext = external[node.id]?.[input];
+          frame = ext === undefined ? undefined : columnar ? ColumnFrame.fromPolars(ext) : ext;
+        } else {
+          const out = store.get(parent);
+          frame = columnar ? out?.columns(output as string) : out?.frame(output as string);
+        }
         if (frame === undefined) {
           throw new DagtradeError(
             parent === null
@@ -226,12 +294,19 @@ export class Dag {
                 `${parent} produced no output '${output}'`,
           );
         }
-        inputs[input] = frame;
+        if (frame instanceof ColumnFrame) columns[input] = frame;
+        else frames[input] = frame;
       }
       const start = this.#timer?.();
-      let outputs: NodeFrames;
+      let produced: NodeFrames | ColumnFrames;
       try {
-        outputs = method === "fit" ? node.fit(inputs) : node.predict(inputs);
+        if (columnar) {
+          produced = method === "fit"
+            ? (node.fitColumns as (i: ColumnFrames) => ColumnFrames).call(node, columns)
+            : (node.predictColumns as (i: ColumnFrames) => ColumnFrames).call(node, columns);
+        } else {
+          produced = method === "fit" ? node.fit(frames) : node.predict(frames);
+        }
       } catch (error) {
         if (error instanceof DagtradeError) throw error;
         throw new DagtradeError(
@@ -251,13 +326,16 @@ export class Dag {
         });
       }
       for (const name of node.outputNames) {
-        if (outputs[name] === undefined) {
+        if (produced[name] === undefined) {
           throw new DagtradeError(
             `Node '${node.id}' of DAG '${this.name}' returned no output '${name}' from ${method} ` +
-              `(it returned: ${_list(Object.keys(outputs))})`,
+              `(it returned: ${_list(Object.keys(produced))})`,
           );
         }
       }
+      const outputs = columnar
+        ? new _Outputs(undefined, produced as ColumnFrames)
+        : new _Outputs(produced as NodeFrames, undefined);
       store.set(node.id, outputs);
       if (this.#nodeIoDir !== undefined) {
         this.#dump(this.#nodeIoDir, method, step.topoIdx, node, outputs, barTimestamp);
@@ -270,7 +348,7 @@ export class Dag {
   /** The frame `outputName` of `nodeId` from the last run of `method`; throws if there is none. */
   getOutput(nodeId: string, method: NodeMethod, outputName = "df_out"): pl.DataFrame {
     this.#node(nodeId, "get output of");
-    const frame = this.#outputs.get(method)?.get(nodeId)?.[outputName];
+    const frame = this.#outputs.get(method)?.get(nodeId)?.frame(outputName);
     if (frame === undefined) {
       throw new DagtradeError(
         `DAG '${this.name}' has no ${method} output '${outputName}' of node '${nodeId}': ` +
@@ -434,12 +512,12 @@ export class Dag {
     method: NodeMethod,
     topoIdx: number,
     node: Node,
-    outputs: NodeFrames,
+    outputs: _Outputs,
     barTimestamp: number | null,
   ): void {
     const suffix = barTimestamp === null ? "" : `.${fileTimestamp(barTimestamp)}`;
     for (const name of node.outputNames) {
-      const frame = outputs[name] as pl.DataFrame;
+      const frame = outputs.frame(name) as pl.DataFrame;
       const path = join(dir, `${method}.${topoIdx}.${node.id}.${name}${suffix}.parquet`);
       try {
         atomicWriteSync(path, frame.writeParquet());

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { DagtradeError } from "../errors/mod.ts";
+import { ColumnFrame, f64Column } from "../frame/mod.ts";
 import { _CenterNode, _DemeanNode, _makeBars, _RollingSumNode } from "./_test_helpers.ts";
 import { Dag, fileTimestamp } from "./dag.ts";
 import { FrameSourceNode } from "./frame_source_node.ts";
@@ -12,7 +13,7 @@ class LogNode extends TransformNode {
   constructor(id: string, readonly log: string[]) {
     super(id);
   }
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transform(df: pl.DataFrame): pl.DataFrame {
     this.log.push(this.id);
     return df.withColumns(pl.lit(1).alias(this.id));
   }
@@ -149,7 +150,7 @@ Deno.test("Dag.getOutput() keeps outputs per method", () => {
 
 Deno.test("Dag.runLeqNode() names a failing node and a missing output", () => {
   class Boom extends TransformNode {
-    transform(): pl.DataFrame {
+    override transform(): pl.DataFrame {
       throw new Error("kaput");
     }
   }
@@ -157,7 +158,7 @@ Deno.test("Dag.runLeqNode() names a failing node and a missing output", () => {
     override predict(): NodeFrames {
       return {};
     }
-    transform(df: pl.DataFrame): pl.DataFrame {
+    override transform(df: pl.DataFrame): pl.DataFrame {
       return df;
     }
   }
@@ -274,4 +275,39 @@ Deno.test("Dag.toString() lists nodes with their feeds", () => {
 Deno.test("fileTimestamp() is ISO 8601 basic format", () => {
   assert.equal(fileTimestamp(Date.UTC(2025, 0, 3, 10, 5)), "20250103T100500Z");
   assert.equal(fileTimestamp(Date.UTC(2025, 0, 3, 10, 5, 1, 250)), "20250103T100501,250Z");
+});
+
+/** Adds `<col>2` = 2·col on JS column frames (a columnar node). */
+class DoubleNode extends TransformNode {
+  calls = 0;
+  constructor(id: string, readonly col: string) {
+    super(id);
+  }
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
+    this.calls++;
+    const x = frame.values(this.col);
+    return frame.with([[`${this.col}2`, f64Column(x.map((v) => 2 * v))]]);
+  }
+}
+
+Deno.test("Dag.runLeqNodeColumns() runs columnar and Polars nodes alike, converting between them", () => {
+  const log: string[] = [];
+  const dag = new Dag("mixed");
+  dag.addNode(new FrameSourceNode("src", { data: _makeBars({ bars: 5 }) }));
+  dag.addNode(new DoubleNode("double", "close"));
+  dag.addNode(new LogNode("polars", log));
+  dag.addNode(new DoubleNode("again", "close2"));
+  dag.connect("src", "double");
+  dag.connect("double", "polars");
+  dag.connect("polars", "again");
+  const columns = dag.runLeqNodeColumns("again", "predict")["df_out"] as ColumnFrame;
+  const frames = dag.runLeqNode("again", "predict")["df_out"] as pl.DataFrame;
+  assert.ok(columns.toPolars().frameEqual(frames, true));
+  assert.deepEqual(log, ["polars", "polars"]);
+  const close = columns.values("close");
+  assert.deepEqual([...columns.values("close22")], [...close].map((v) => 4 * v));
+  assert.deepEqual(columns.values("polars")[0], 1);
+  // Outputs read back as Polars whichever way the node produced them.
+  assert.ok(dag.getOutput("double", "predict").columns.includes("close2"));
+  assert.equal(dag.getOutput("polars", "predict").height, columns.height);
 });

@@ -70,7 +70,7 @@ Deno.test("FitPredictRunner.predict() warms up before a and keeps only (a, b]", 
 
 Deno.test("FitPredictRunner returns result frames sorted by (timestamp, asset_id)", () => {
   class Shuffle extends TransformNode {
-    transform(df: pl.DataFrame): pl.DataFrame {
+    override transform(df: pl.DataFrame): pl.DataFrame {
       return df.sort("asset_id", true);
     }
   }
@@ -115,7 +115,7 @@ Deno.test("FitPredictRunner rejects bad intervals, options and DAG shapes", () =
 });
 
 class Shuffle2 extends TransformNode {
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transform(df: pl.DataFrame): pl.DataFrame {
     return df;
   }
 }

@@ -6,8 +6,9 @@
  */
 import pl from "nodejs-polars";
 import { DagtradeError, DataError, UsageError } from "../errors/mod.ts";
-import { _formatBound, _sliceInterval, _timestamps } from "./_frame_time.ts";
-import type { JsonValue, Node, NodeFrames } from "./node.ts";
+import { ColumnFrame } from "../frame/mod.ts";
+import { _formatBound, _sliceInterval, _timestamps, _upperBound } from "./_frame_time.ts";
+import type { ColumnFrames, JsonValue, Node, NodeFrames } from "./node.ts";
 
 /** A time interval `[a, b]` in UTC epoch ms selecting bar ends `t` with `a < t <= b`; ±Infinity for unbounded. */
 export type TimeInterval = readonly [start: number, end: number];
@@ -27,6 +28,7 @@ export class FrameSourceNode implements Node {
   /** `["df_out"]`. */
   readonly outputNames: readonly string[] = ["df_out"];
   #data: pl.DataFrame | undefined;
+  #columns: ColumnFrame | undefined;
   #timestamps: Float64Array | undefined;
   #fitIntervals: TimeInterval[] | null = null;
   #predictIntervals: TimeInterval[] | null = null;
@@ -39,9 +41,25 @@ export class FrameSourceNode implements Node {
 
   /**
    * Sets the frame to serve: long format with a Datetime `timestamp` column, sorted by
-   * `(timestamp, asset_id)` (the order is checked when an interval is applied).
+   * `(timestamp, asset_id)` (the order is checked when an interval is applied). A
+   * `ColumnFrame` (its `timestamp` a time column) is served to `fitColumns`/`predictColumns`
+   * without a Polars call.
    */
-  setData(df: pl.DataFrame): void {
+  setData(df: pl.DataFrame | ColumnFrame): void {
+    if (df instanceof ColumnFrame) {
+      const kind = df.has("timestamp") ? df.column("timestamp").kind : undefined;
+      if (kind !== "time") {
+        throw new DataError(
+          `Source node '${this.id}' needs a 'timestamp' time column; got ${
+            kind === undefined ? `columns ${df.columns.join(", ")}` : `a ${kind} column`
+          }`,
+        );
+      }
+      this.#data = undefined;
+      this.#columns = df;
+      this.#timestamps = undefined;
+      return;
+    }
     const dtype = df.columns.includes("timestamp") ? df.getColumn("timestamp").dtype : undefined;
     if (dtype === undefined || !dtype.equals(pl.Datetime("ms", "UTC"))) {
       throw new DataError(
@@ -53,15 +71,25 @@ export class FrameSourceNode implements Node {
       );
     }
     this.#data = df;
+    this.#columns = undefined;
     this.#timestamps = undefined;
   }
 
-  /** The frame set by `setData`; throws when none was. */
+  /** The frame set by `setData` (as Polars); throws when none was. */
   getData(): pl.DataFrame {
     if (this.#data === undefined) {
-      throw new DagtradeError(`Source node '${this.id}' has no data: call setData(df) first`);
+      if (this.#columns === undefined) {
+        throw new DagtradeError(`Source node '${this.id}' has no data: call setData(df) first`);
+      }
+      this.#data = this.#columns.toPolars();
     }
     return this.#data;
+  }
+
+  /** The frame set by `setData` as a `ColumnFrame`; throws when none was. */
+  getColumns(): ColumnFrame {
+    if (this.#columns === undefined) this.#columns = ColumnFrame.fromPolars(this.getData());
+    return this.#columns;
   }
 
   /** Restricts `fit` to the bars in the union of `intervals` (each `(a, b]`); `null`: every bar. */
@@ -82,6 +110,16 @@ export class FrameSourceNode implements Node {
   /** The data restricted to the predict intervals. */
   predict(_inputs: NodeFrames): NodeFrames {
     return { df_out: this.#select(this.#predictIntervals) };
+  }
+
+  /** `fit` on JS column frames. */
+  fitColumns(_inputs: ColumnFrames): ColumnFrames {
+    return { df_out: this.#selectColumns(this.#fitIntervals) };
+  }
+
+  /** `predict` on JS column frames. */
+  predictColumns(_inputs: ColumnFrames): ColumnFrames {
+    return { df_out: this.#selectColumns(this.#predictIntervals) };
   }
 
   /** Stateless: `null`. */
@@ -116,10 +154,26 @@ export class FrameSourceNode implements Node {
     return parts.length === 1 ? parts[0] as pl.DataFrame : pl.concat(parts);
   }
 
-  #sortedTimestamps(data: pl.DataFrame): Float64Array {
+  #selectColumns(intervals: readonly TimeInterval[] | null): ColumnFrame {
+    const data = this.getColumns();
+    if (intervals === null) return data;
+    const ts = this.#sortedTimestamps(data);
+    const parts: ColumnFrame[] = [];
+    for (const [a, b] of intervals) {
+      const lo = _upperBound(ts, a);
+      const hi = Math.max(lo, _upperBound(ts, b));
+      if (hi > lo) parts.push(data.slice(lo, hi - lo));
+    }
+    if (parts.length === 0) return data.slice(0, 0);
+    return ColumnFrame.concat(parts);
+  }
+
+  #sortedTimestamps(data: pl.DataFrame | ColumnFrame): Float64Array {
     if (this.#timestamps !== undefined) return this.#timestamps;
-    const ts = _timestamps(data);
-    for (let i = _sortedFrames.has(data) ? ts.length : 1; i < ts.length; i++) {
+    const columnar = data instanceof ColumnFrame;
+    const ts = columnar ? data.values("timestamp") : _timestamps(data);
+    const checked = !columnar && _sortedFrames.has(data);
+    for (let i = checked ? ts.length : 1; i < ts.length; i++) {
       if (!((ts[i] as number) >= (ts[i - 1] as number))) {
         throw new DataError(
           `Source node '${this.id}': data is not sorted by timestamp (row ${i}: ${
@@ -128,7 +182,7 @@ export class FrameSourceNode implements Node {
         );
       }
     }
-    _sortedFrames.add(data);
+    if (!columnar) _sortedFrames.add(data);
     this.#timestamps = ts;
     return ts;
   }

@@ -4,6 +4,7 @@ import { DataError, UsageError } from "../errors/mod.ts";
 import { _timestamps } from "./_frame_time.ts";
 import { _BAR_MS, _makeBars, _T0 } from "./_test_helpers.ts";
 import { FrameSourceNode } from "./frame_source_node.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 
 const bar = (k: number) => _T0 + k * _BAR_MS;
 const stamps = (df: pl.DataFrame | undefined) => [...new Set(_timestamps(df as pl.DataFrame))];
@@ -55,5 +56,34 @@ Deno.test("FrameSourceNode rejects bad data and bad intervals", () => {
     (e: unknown) =>
       e instanceof UsageError &&
       /bad interval \(2025-01-01T00:10Z, 2025-01-01T00:05Z\]/.test(e.message),
+  );
+});
+
+Deno.test("FrameSourceNode serves a ColumnFrame by interval as predict() serves Polars", () => {
+  const bars = _makeBars({ bars: 10 });
+  const polars = new FrameSourceNode("src", { data: bars });
+  const columns = new FrameSourceNode("src");
+  columns.setData(ColumnFrame.fromPolars(bars));
+  for (
+    const intervals of [null, [[bar(2), bar(4)]], [[bar(7), bar(9)], [bar(0), bar(1)]], [[
+      bar(10),
+      Infinity,
+    ]]] as const
+  ) {
+    const list = intervals === null ? null : intervals.map(([a, b]) => [a, b] as const);
+    polars.setPredictIntervals(list);
+    columns.setPredictIntervals(list);
+    const expected = polars.predict({})["df_out"] as pl.DataFrame;
+    const got = columns.predictColumns({})["df_out"] as ColumnFrame;
+    assert.ok(got.toPolars().frameEqual(expected, true), JSON.stringify(intervals));
+    // The Polars node's columnar path agrees too.
+    assert.ok(
+      (polars.predictColumns({})["df_out"] as ColumnFrame).toPolars().frameEqual(expected, true),
+    );
+  }
+  assert.ok(columns.getData().frameEqual(bars, true));
+  assert.throws(
+    () => columns.setData(ColumnFrame.fromPolars(bars).select(["asset_id"])),
+    /needs a 'timestamp' time column/,
   );
 });

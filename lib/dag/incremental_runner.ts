@@ -5,10 +5,10 @@
  * by a clock (`runBars`), it is the real-time loop of `simulate` and `run-prod`.
  */
 import pl from "nodejs-polars";
-import { UsageError } from "../errors/mod.ts";
+import { DagtradeError, UsageError } from "../errors/mod.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 import type { MarketData } from "../sim/market_data.ts";
-import { _formatBound, _timestamps } from "./_frame_time.ts";
-import { _resultFrame } from "./_result_frame.ts";
+import { _formatBound } from "./_frame_time.ts";
 import type { Dag } from "./dag.ts";
 import { dagEndpoints } from "./dag_endpoints.ts";
 import type { FrameSourceNode } from "./frame_source_node.ts";
@@ -72,30 +72,51 @@ export class IncrementalRunner {
    * `now()` throws `FuturePeekingError` (from `MarketData`).
    */
   step(barEnd: number): pl.DataFrame {
-    const barMs = this.marketData.barMs;
-    const bars = this.marketData.getData(barEnd - this.lookbackBars * barMs, barEnd);
+    return this.stepColumns(barEnd).toPolars();
+  }
+
+  /**
+   * `step` as a JS column frame: with market data that serves `getColumns` and nodes that
+   * compute on column frames (the node library's), a step makes no Polars call.
+   */
+  stepColumns(barEnd: number): ColumnFrame {
+    const md = this.marketData;
+    const start = barEnd - this.lookbackBars * md.barMs;
+    const bars = md.getColumns?.(start, barEnd) ??
+      ColumnFrame.fromPolars(md.getData(start, barEnd));
     this.#source.setData(bars);
     this.#source.setPredictIntervals(null);
-    const out = this.dag.runLeqNode(this.sinkNodeId, "predict", { barTimestamp: barEnd });
-    const df = out["df_out"] as pl.DataFrame;
+    const out = this.dag.runLeqNodeColumns(this.sinkNodeId, "predict", { barTimestamp: barEnd });
+    const df = out["df_out"] as ColumnFrame;
     const where = `DAG '${this.dag.name}' at bar ${_formatBound(barEnd)}`;
-    if (!df.columns.includes("timestamp")) return _resultFrame(df, where); // throws
+    for (const key of ["timestamp", "asset_id"]) {
+      if (!df.has(key)) {
+        throw new DagtradeError(
+          `${where}: the result frame has no '${key}' column (columns: ${
+            df.columns.join(", ")
+          }); the sink node must keep the (timestamp, asset_id) keys`,
+        );
+      }
+    }
     // The rows of this bar: one contiguous block when the sink keeps the (timestamp, asset_id) order.
-    const ts = _timestamps(df);
-    let lo = -1;
-    let hi = -1;
-    let count = 0;
-    for (let i = 0; i < ts.length; i++) {
-      if (ts[i] !== barEnd) continue;
-      if (lo < 0) lo = i;
-      hi = i + 1;
-      count++;
+    const ts = df.values("timestamp");
+    const ids = df.values("asset_id");
+    const rows: number[] = [];
+    for (let i = ts.length - 1; i >= 0; i--) {
+      if (ts[i] === barEnd) rows.push(i);
     }
-    if (count === 0) return df.head(0);
-    if (count !== hi - lo) {
-      return _resultFrame(df.filter(pl.col("timestamp").cast(pl.Int64).eq(pl.lit(barEnd))), where);
+    rows.reverse();
+    let contiguous = true;
+    let sorted = true;
+    for (let k = 1; k < rows.length; k++) {
+      if (rows[k] !== (rows[k - 1] as number) + 1) contiguous = false;
+      if (!((ids[rows[k] as number] as number) > (ids[rows[k - 1] as number] as number))) {
+        sorted = false;
+      }
     }
-    return _resultFrame(df.slice(lo, hi - lo), where, ts.subarray(lo, hi));
+    if (!sorted) rows.sort((a, b) => (ids[a] as number) - (ids[b] as number));
+    if (contiguous && sorted) return df.slice(rows[0] ?? 0, rows.length);
+    return df.gather(rows);
   }
 
   /**

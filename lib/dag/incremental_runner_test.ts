@@ -15,6 +15,7 @@ import { Dag } from "./dag.ts";
 import { FitPredictRunner } from "./fit_predict_runner.ts";
 import { FrameSourceNode } from "./frame_source_node.ts";
 import { IncrementalRunner } from "./incremental_runner.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 import { TransformNode } from "./node.ts";
 
 const bar = (k: number) => _T0 + k * _BAR_MS;
@@ -104,7 +105,7 @@ Deno.test("IncrementalRunner.runBars() records per-bar timings and node IO when 
 
 Deno.test("IncrementalRunner.step() finds and sorts the bar's rows when the sink reorders them", () => {
   class ByAssetDesc extends TransformNode {
-    transform(df: pl.DataFrame): pl.DataFrame {
+    override transform(df: pl.DataFrame): pl.DataFrame {
       return df.sort("asset_id", true);
     }
   }
@@ -118,4 +119,23 @@ Deno.test("IncrementalRunner.step() finds and sorts the bar's rows when the sink
     lookbackBars: 3,
   });
   assert.ok(runner.step(bar(10)).frameEqual(bars.slice(27, 3)));
+});
+
+Deno.test("IncrementalRunner.stepColumns() equals step() and uses the market data's getColumns()", () => {
+  const { research, prodDag, clock, marketData } = setup();
+  clock.t = bar(200);
+  let served = 0;
+  const columnar = Object.assign(Object.create(marketData) as typeof marketData, {
+    getColumns: (start: number, end: number) => {
+      served++;
+      return ColumnFrame.fromPolars(marketData.getData(start, end));
+    },
+  });
+  const runner = new IncrementalRunner(prodDag, columnar, { lookbackBars: _TEST_DAG_LOOKBACK });
+  const rows = runner.stepColumns(bar(200));
+  assert.equal(served, 1);
+  assert.deepEqual([...new Set(rows.values("timestamp"))], [bar(200)]);
+  assert.ok(rows.toPolars().frameEqual(research.predict(bar(199), bar(200)), true));
+  assert.ok(runner.step(bar(199)).frameEqual(research.predict(bar(198), bar(199)), true));
+  assert.equal(served, 2);
 });

@@ -4,6 +4,7 @@
  * feature columns, sorted by `(timestamp, asset_id)`.
  */
 import type pl from "nodejs-polars";
+import { ColumnFrame } from "../frame/mod.ts";
 
 /** A JSON value (fit states, configs). */
 export type JsonValue =
@@ -16,6 +17,9 @@ export type JsonValue =
 
 /** Frames by input or output name (`df_in`, `df_out`, ...). */
 export type NodeFrames = Record<string, pl.DataFrame>;
+
+/** JS column frames by input or output name (`df_in`, `df_out`, ...). */
+export type ColumnFrames = Record<string, ColumnFrame>;
 
 /** The DAG method a node runs. */
 export type NodeMethod = "fit" | "predict";
@@ -36,11 +40,19 @@ export interface Node {
   getFitState(): JsonValue;
   /** Restores a state returned by `getFitState()`. */
   setFitState(state: JsonValue): void;
+  /**
+   * `fit` on JS column frames (same outputs, as `ColumnFrame`s). Optional: the DAG runs a node
+   * that has it without converting frames to Polars and back.
+   */
+  fitColumns?(inputs: ColumnFrames): ColumnFrames;
+  /** `predict` on JS column frames. Optional, like `fitColumns`. */
+  predictColumns?(inputs: ColumnFrames): ColumnFrames;
 }
 
 /**
  * Base class of stateless one-in one-out nodes (`df_in` → `df_out`): `fit` and `predict`
- * both apply `transform`.
+ * both apply the node's computation. A subclass overrides `transformColumns` (computing on JS
+ * arrays: the node library's nodes) or `transform` (on Polars frames); the other one converts.
  */
 export abstract class TransformNode implements Node {
   /** Unique id within its DAG. */
@@ -55,8 +67,15 @@ export abstract class TransformNode implements Node {
     this.id = id;
   }
 
-  /** The node's computation on a long-format frame. */
-  abstract transform(df: pl.DataFrame): pl.DataFrame;
+  /** The node's computation on a long-format Polars frame (default: `transformColumns`, converted). */
+  transform(df: pl.DataFrame): pl.DataFrame {
+    return this.transformColumns(ColumnFrame.fromPolars(df)).toPolars();
+  }
+
+  /** The node's computation on a JS column frame (default: `transform`, converted). */
+  transformColumns(frame: ColumnFrame): ColumnFrame {
+    return ColumnFrame.fromPolars(this.transform(frame.toPolars()));
+  }
 
   /** Applies `transform` (stateless nodes learn nothing). */
   fit(inputs: NodeFrames): NodeFrames {
@@ -66,6 +85,20 @@ export abstract class TransformNode implements Node {
   /** Applies `transform`. */
   predict(inputs: NodeFrames): NodeFrames {
     return { df_out: this.transform(_input(this.id, inputs)) };
+  }
+
+  /** Applies `transformColumns` (or a subclass's own `fit`, converted). */
+  fitColumns(inputs: ColumnFrames): ColumnFrames {
+    if (this.fit !== TransformNode.prototype.fit) return _viaPolars(inputs, (f) => this.fit(f));
+    return { df_out: this.transformColumns(_input(this.id, inputs)) };
+  }
+
+  /** Applies `transformColumns` (or a subclass's own `predict`, converted). */
+  predictColumns(inputs: ColumnFrames): ColumnFrames {
+    if (this.predict !== TransformNode.prototype.predict) {
+      return _viaPolars(inputs, (f) => this.predict(f));
+    }
+    return { df_out: this.transformColumns(_input(this.id, inputs)) };
   }
 
   /** Stateless: `null`. */
@@ -79,7 +112,16 @@ export abstract class TransformNode implements Node {
   }
 }
 
-function _input(id: string, inputs: NodeFrames): pl.DataFrame {
+/** Runs a Polars-frame method on column frames. */
+function _viaPolars(inputs: ColumnFrames, run: (f: NodeFrames) => NodeFrames): ColumnFrames {
+  const frames: NodeFrames = {};
+  for (const [name, c] of Object.entries(inputs)) frames[name] = c.toPolars();
+  const out: ColumnFrames = {};
+  for (const [name, df] of Object.entries(run(frames))) out[name] = ColumnFrame.fromPolars(df);
+  return out;
+}
+
+function _input<T>(id: string, inputs: Record<string, T>): T {
   const df = inputs["df_in"];
   if (df === undefined) throw new Error(`Node ${id}: missing input 'df_in'`);
   return df;

@@ -30,9 +30,20 @@ export function _parseOptional(text: string, where: string, key: string): number
   return text === "None" ? undefined : _parseNumber(text, where, key);
 }
 
+/** The last two times `_formatTimestamp` printed (an order prints its creation, start and end). */
+const _lastTimes: [number, string, number, string] = [NaN, "", NaN, ""];
+
 /** Prints epoch ms as ISO 8601 UTC with milliseconds (`2025-01-06T00:05:00.000Z`). */
 export function _formatTimestamp(ms: number): string {
-  return new Date(ms).toISOString();
+  const last = _lastTimes;
+  if (ms === last[0]) return last[1];
+  if (ms === last[2]) return last[3];
+  const text = new Date(ms).toISOString();
+  last[2] = last[0];
+  last[3] = last[1];
+  last[0] = ms;
+  last[1] = text;
+  return text;
 }
 
 const _ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

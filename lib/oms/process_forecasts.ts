@@ -19,6 +19,7 @@
  */
 import pl from "nodejs-polars";
 import { DataError, FuturePeekingError, TimeoutError } from "../errors/mod.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 import { formatTime, type MarketData } from "../sim/mod.ts";
 import type { Broker } from "./broker.ts";
 import type { Fill } from "./fill.ts";
@@ -87,12 +88,13 @@ export interface ProcessForecastsContext {
 /**
  * Processes the forecasts of the bar ending at `t` (see the module documentation). `forecasts`
  * holds the rows of `t` (rows of earlier bars are ignored; a later row throws
- * `FuturePeekingError`). Throws `TimeoutError` when bar `t` does not become known, or when the
- * clock is already past the next bar end (too late to trade this bar).
+ * `FuturePeekingError`), as a Polars frame or a `ColumnFrame` (read without a Polars call;
+ * NaN = null). Throws `TimeoutError` when bar `t` does not become known, or when the clock is
+ * already past the next bar end (too late to trade this bar).
  */
 export async function processForecasts(
   t: number,
-  forecasts: pl.DataFrame,
+  forecasts: pl.DataFrame | ColumnFrame,
   context: ProcessForecastsContext,
 ): Promise<ProcessForecastsBar> {
   const { marketData: md, broker, portfolio, optimizer } = context;
@@ -151,32 +153,44 @@ interface _Rows {
 }
 
 /** The rows of `t` as arrays (nulls → NaN); throws `DataError` / `FuturePeekingError`. */
-function _forecastRows(frame: pl.DataFrame, t: number, columns: ForecastColumns): _Rows {
+function _forecastRows(
+  frame: pl.DataFrame | ColumnFrame,
+  t: number,
+  columns: ForecastColumns,
+): _Rows {
   const where = `processForecasts: bar ${formatTime(t)}`;
-  const present = new Set(frame.columns);
+  const names = frame.columns;
+  const present = new Set(names);
   const needed = ["timestamp", "asset_id", columns.price, columns.prediction];
   const missing = needed.filter((c) => !present.has(c));
   if (missing.length > 0) {
     throw new DataError(
       `${where}: the forecasts have no column ${missing.map((m) => `'${m}'`).join(", ")} ` +
-        `(columns: ${frame.columns.join(", ")}); pass the DAG's column names`,
+        `(columns: ${names.join(", ")}); pass the DAG's column names`,
     );
   }
   const hasVol = present.has(columns.volatility);
-  const fast = _fastColumns(frame, [
-    "timestamp",
-    "asset_id",
-    columns.price,
-    columns.prediction,
-    ...(hasVol ? [columns.volatility] : []),
-  ]);
-  const read = (name: string): Float64Array => fast?.get(name) ?? _column(frame, name, where);
+  let read: (name: string) => Float64Array;
+  if (frame instanceof ColumnFrame) {
+    read = (name) => _frameColumn(frame, name, where);
+  } else {
+    const fast = _fastColumns(frame, [
+      "timestamp",
+      "asset_id",
+      columns.price,
+      columns.prediction,
+      ...(hasVol ? [columns.volatility] : []),
+    ]);
+    read = (name) => fast?.get(name) ?? _column(frame, name, where);
+  }
   const ts = read("timestamp");
   const ids = read("asset_id");
   const price = read(columns.price);
   const prediction = read(columns.prediction);
-  const vol = hasVol ? read(columns.volatility) : new Float64Array(ts.length).fill(NaN);
-  const keep: number[] = [];
+  const vol = hasVol ? read(columns.volatility) : undefined;
+  let first = -1;
+  let kept = 0;
+  let contiguous = true;
   for (let i = 0; i < ts.length; i++) {
     const ti = ts[i] as number;
     if (ti > t) {
@@ -184,18 +198,47 @@ function _forecastRows(frame: pl.DataFrame, t: number, columns: ForecastColumns)
         `${where}: the forecasts hold a row at ${formatTime(ti)}, after the bar being processed`,
       );
     }
-    if (ti === t) keep.push(i);
+    if (ti !== t) continue;
+    if (first < 0) first = i;
+    else if (i !== first + kept) contiguous = false;
+    kept++;
   }
-  return {
-    assetIds: keep.map((i) => {
-      const id = ids[i] as number;
-      if (!Number.isSafeInteger(id)) throw new DataError(`${where}: bad asset_id ${id}`);
-      return id;
-    }),
-    predictions: Float64Array.from(keep, (i) => prediction[i] as number),
-    volatilities: Float64Array.from(keep, (i) => vol[i] as number),
-    prices: Float64Array.from(keep, (i) => price[i] as number),
-  };
+  const rows = new Int32Array(kept);
+  for (let i = first, k = 0; k < kept; i++) if (contiguous || ts[i] === t) rows[k++] = i;
+  const assetIds = new Array<number>(kept);
+  const predictions = new Float64Array(kept);
+  const volatilities = new Float64Array(kept);
+  const prices = new Float64Array(kept);
+  for (let k = 0; k < kept; k++) {
+    const i = rows[k] as number;
+    const id = ids[i] as number;
+    if (!Number.isSafeInteger(id)) throw new DataError(`${where}: bad asset_id ${id}`);
+    assetIds[k] = id;
+    predictions[k] = prediction[i] as number;
+    volatilities[k] = vol === undefined ? NaN : vol[i] as number;
+    prices[k] = price[i] as number;
+  }
+  return { assetIds, predictions, volatilities, prices };
+}
+
+/**
+ * A `ColumnFrame` column as `_column` reads a Polars one: the numbers (NaN = null; `time` as
+ * epoch ms); `DataError` for a string column, or a null in `timestamp` / `asset_id`.
+ */
+function _frameColumn(frame: ColumnFrame, name: string, where: string): Float64Array {
+  const c = frame.column(name);
+  if (c.kind === "str") {
+    throw new DataError(`${where}: cannot read the forecasts column '${name}' as numbers`);
+  }
+  if (name === "timestamp" || name === "asset_id") {
+    const v = c.values;
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] !== v[i]) {
+        throw new DataError(`${where}: the forecasts column '${name}' has nulls; drop such rows`);
+      }
+    }
+  }
+  return c.values;
 }
 
 /**

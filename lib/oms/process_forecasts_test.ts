@@ -2,6 +2,14 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { buildFittedDag, FitPredictRunner, getBuilder } from "../dag/mod.ts";
 import { DataError, FuturePeekingError, TimeoutError } from "../errors/mod.ts";
+import {
+  type Column,
+  ColumnFrame,
+  f64Column,
+  i64Column,
+  strColumn,
+  timeColumn,
+} from "../frame/mod.ts";
 import { FrameMarketData, readBars, ReplayedClock, Scheduler } from "../sim/mod.ts";
 import { evaluateForecasts } from "./forecast_evaluator.ts";
 import type { FillConvention } from "./fill_prices.ts";
@@ -46,6 +54,8 @@ interface RunSettings {
   feeBps: number;
   decimals?: number;
   barMs?: number;
+  /** Hand each bar's rows over as a `ColumnFrame`. */
+  columnFrames?: boolean;
 }
 
 /** The OMS path: a Scheduler on a ReplayedClock calls processForecasts once per bar. */
@@ -56,11 +66,12 @@ async function runOms(
   s: RunSettings,
 ): Promise<ProcessForecastsBar[]> {
   const times = forecasts.getColumn("timestamp").cast(pl.Float64).toTypedArray() as Float64Array;
-  const byBar = new Map<number, pl.DataFrame>();
+  const byBar = new Map<number, pl.DataFrame | ColumnFrame>();
   for (let i = 0; i < times.length;) {
     let j = i;
     while (j < times.length && times[j] === times[i]) j++;
-    byBar.set(times[i] as number, forecasts.slice(i, j - i));
+    const rows = forecasts.slice(i, j - i);
+    byBar.set(times[i] as number, s.columnFrames ? ColumnFrame.fromPolars(rows) : rows);
     i = j;
   }
   const grid = [...byBar.keys()];
@@ -91,7 +102,7 @@ async function runOms(
   const out: ProcessForecastsBar[] = [];
   const scheduler = new Scheduler(clock);
   scheduler.every(barMs, async (t) => {
-    out.push(await processForecasts(t, byBar.get(t) as pl.DataFrame, context));
+    out.push(await processForecasts(t, byBar.get(t) as pl.DataFrame | ColumnFrame, context));
   }, { phase: "forecasts", start: grid[0] as number, end: grid[grid.length - 1] as number });
   await clock.run(() => scheduler.run());
   return out;
@@ -381,6 +392,101 @@ Deno.test("processForecasts() reads nulls as NaN and other column types as their
       FuturePeekingError,
     );
     const bar = await processForecasts(T0 + M, us([T0, T0 + M]), small.context);
+    assert.deepEqual(bar.targets.map((r) => [r.assetId, r.prediction]), [[1, 1]]);
+  });
+});
+
+Deno.test("processForecasts() reads a ColumnFrame as its Polars form, and refuses the same rows", async () => {
+  // The gaps and missing predictions of the evaluator test: NaN prices and predictions.
+  const rand = _random(5);
+  const rows = [];
+  const times: number[] = [];
+  const ids: number[] = [];
+  const prices: number[] = [];
+  const predictions: (number | null)[] = [];
+  for (let k = 1; k <= 40; k++) {
+    const t = T0 + k * M;
+    for (const id of [1, 2]) {
+      const c = (id === 1 ? 100 : 20) * (1 + (rand() - 0.5) * 0.02);
+      const gap = (k + id) % 9 === 0;
+      if (!gap) rows.push({ t, id, o: c * 1.001, h: c * 1.01, l: c * 0.99, c });
+      times.push(t);
+      ids.push(id);
+      prices.push(gap ? NaN : c);
+      predictions.push(rand() < 0.1 ? null : Math.round(rand() * 4 - 2) / 2);
+    }
+  }
+  const bars = _bars(rows, { barMs: M, delayMs: 2_000 });
+  const forecasts = pl.DataFrame([
+    pl.Series("timestamp", times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
+    pl.Series("asset_id", ids, pl.Int64),
+    pl.Series("close", prices, pl.Float64),
+    pl.Series("prediction", predictions, pl.Float64),
+  ]);
+  const columns = { price: "close", volatility: "vol", prediction: "prediction" };
+  const summary = (out: ProcessForecastsBar[]) =>
+    out.map((bar) => ({
+      t: bar.timestamp,
+      wealth: bar.portfolio.statistics.netWealth,
+      targets: bar.targets.map((r) => [r.assetId, r.price, r.prediction, r.targetHoldingsShares]),
+      orders: bar.orders.map((o) => [o.assetId, o.diffShares, o.targetWeight, o.state]),
+      fills: bar.fills.map((f) => [f.assetId, f.shares, f.price]),
+    }));
+  for (const sizing of ["equity", "gmv"] as const) {
+    const settings: RunSettings = {
+      style: "signal",
+      sizing,
+      fill: "next_open",
+      feeBps: 10,
+      barMs: M,
+    };
+    const expected = summary(await runOms(bars, forecasts, columns, settings));
+    assert.ok(expected.some((bar) => bar.targets.some((r) => Number.isNaN(r[2] as number))));
+    assert.ok(expected.some((bar) => bar.fills.length > 0));
+    const got = summary(
+      await runOms(bars, forecasts, columns, { ...settings, columnFrames: true }),
+    );
+    assert.deepEqual(got, expected, sizing);
+  }
+
+  // The refusals of a Polars frame.
+  const { clock, context } = smallSetup();
+  const frame = (
+    ts: number[],
+    id = ts.map(() => 1),
+    prediction: Column = f64Column(new Float64Array(ts.length).fill(1)),
+  ) =>
+    new ColumnFrame([
+      ["timestamp", timeColumn(Float64Array.from(ts))],
+      ["asset_id", i64Column(Float64Array.from(id))],
+      ["close", f64Column(new Float64Array(ts.length).fill(11))],
+      ["prediction", prediction],
+    ]);
+  await clock.run(async () => {
+    await assert.rejects(
+      () => processForecasts(T0 + M, frame([T0 + M, T0 + 2 * M]), context),
+      FuturePeekingError,
+    );
+    await assert.rejects(
+      () =>
+        processForecasts(
+          T0 + M,
+          frame([T0 + M]).select(["timestamp", "asset_id", "prediction"]),
+          context,
+        ),
+      (error: unknown) => error instanceof DataError && /no column 'close'/.test(error.message),
+    );
+    for (const [ts, id] of [[[T0 + M, NaN], [1, 2]], [[T0 + M, T0 + M], [1, NaN]]] as const) {
+      await assert.rejects(
+        () => processForecasts(T0 + M, frame([...ts], [...id]), context),
+        (error: unknown) => error instanceof DataError && /has nulls/.test(error.message),
+      );
+    }
+    await assert.rejects(
+      () => processForecasts(T0 + M, frame([T0 + M], [1], strColumn(["1"])), context),
+      (error: unknown) => error instanceof DataError && /as numbers/.test(error.message),
+    );
+    const bar = await processForecasts(T0 + M, frame([T0, T0 + M]), context);
     assert.deepEqual(bar.targets.map((r) => [r.assetId, r.prediction]), [[1, 1]]);
   });
 });

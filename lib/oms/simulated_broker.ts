@@ -22,6 +22,7 @@
 import { UsageError } from "../errors/mod.ts";
 import { formatTime, type MarketData } from "../sim/mod.ts";
 import pl from "nodejs-polars";
+import type { ColumnFrame } from "../frame/mod.ts";
 import type { AtFillSizer, Broker, CancelOrdersOptions, SubmitOrdersOptions } from "./broker.ts";
 import { Fill } from "./fill.ts";
 import { type FillConvention, fillPrice, isFillConvention } from "./fill_prices.ts";
@@ -238,7 +239,11 @@ export class SimulatedBroker implements Broker {
     if (hi > lo) {
       // Every asset's rows of the window, then only the batch's assets: a query for a subset
       // of the assets filters the frame in Polars (≈ 0.3 ms), the whole window is a slice.
-      const columns = _priceColumns(md.getData(lo, hi));
+      // Market data that serves JS columns (`getColumns`) answers without a Polars call.
+      const frame = md.getColumns?.(lo, hi);
+      const columns = frame === undefined
+        ? _priceColumns(md.getData(lo, hi))
+        : _framePriceColumns(frame);
       const ids = columns.assetId;
       const rows = new Map<number, number[]>();
       for (let i = 0; i < ids.length; i++) {
@@ -322,6 +327,18 @@ function _priceColumns(frame: pl.DataFrame): _PriceColumns {
     Float64Array,
   ];
   return { assetId, open, high, low, close, volume };
+}
+
+/** `_priceColumns` of a `MarketData.getColumns` answer (numbers as they are; NaN = null). */
+function _framePriceColumns(frame: ColumnFrame): _PriceColumns {
+  return {
+    assetId: frame.values("asset_id"),
+    open: frame.values("open"),
+    high: frame.values("high"),
+    low: frame.values("low"),
+    close: frame.values("close"),
+    volume: frame.values("volume"),
+  };
 }
 
 /** `_priceColumns` through a Polars Float64 cast per column (the general path). */

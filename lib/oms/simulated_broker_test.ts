@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { UsageError } from "../errors/mod.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 import {
   FrameMarketData,
   type MarketData,
@@ -220,6 +221,8 @@ Deno.test("SimulatedBroker prices bars of other column types as their Float64 ca
                 return (start: number, end: number, options?: MarketDataQueryOptions) =>
                   retype(target.getData(start, end, options), text);
               }
+              if (key === "getColumns") return undefined; // the getData path
+
               const value = Reflect.get(target, key, target);
               return typeof value === "function" ? value.bind(target) : value;
             },
@@ -238,5 +241,45 @@ Deno.test("SimulatedBroker prices bars of other column types as their Float64 ca
       assert.equal(prices[0]?.length, 2, `${type}: both orders filled`);
       assert.deepEqual(prices[1], prices[0], `${type}, text close ${text}`);
     }
+  }
+});
+
+Deno.test("SimulatedBroker prices from MarketData.getColumns as from getData", async () => {
+  // The same market data three ways: getData only, getColumns as the JS columns of getData's
+  // answer, and the data's own getColumns (when it has one).
+  const views = ["getData", "columns of getData", "own"] as const;
+  for (const type of ["close", "next_open", "next_close", "twap", "vwap"] as const) {
+    const fills: unknown[] = [];
+    for (const view of views) {
+      const { clock, md } = setup({});
+      const data: MarketData = new Proxy(md, {
+        get(target, key) {
+          if (key === "getColumns" && view !== "own") {
+            if (view === "getData") return undefined;
+            return (start: number, end: number, options?: MarketDataQueryOptions) =>
+              ColumnFrame.fromPolars(target.getData(start, end, options));
+          }
+          const value = Reflect.get(target, key, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const broker = new SimulatedBroker(data, { fillIds: new IdCounter(), feeBps: 5 });
+      await clock.advanceTo(T0 + M + DELAY);
+      const ids = new IdCounter();
+      // Asset 2 has no bar at T0+2m: cancelled for the next-bar conventions over one bar.
+      const orders = [1, 2].flatMap((assetId) => [
+        order(ids, { assetId, type }),
+        order(ids, { assetId, type, endTimestamp: T0 + 4 * M, diffShares: -1 }),
+      ]);
+      await broker.submitOrders(orders, { wallTime: clock.now() });
+      await clock.advanceTo(T0 + 4 * M + DELAY);
+      fills.push({
+        fills: broker.getFills().map((f) => [f.orderId, f.shares, f.price, f.fee, f.timestamp]),
+        states: orders.map((o) => o.state),
+      });
+    }
+    assert.ok((fills[0] as { fills: unknown[] }).fills.length >= 3, type);
+    assert.deepEqual(fills[1], fills[0], `${type}: getColumns`);
+    assert.deepEqual(fills[2], fills[0], `${type}: the data's own getColumns`);
   }
 });

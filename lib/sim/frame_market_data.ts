@@ -17,6 +17,7 @@ import {
   TimeoutError,
   UsageError,
 } from "../errors/mod.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 import { formatTime } from "./bar_schema.ts";
 import type { Clock } from "./clock.ts";
 import type { MarketData, MarketDataQueryOptions, WaitForDataOptions } from "./market_data.ts";
@@ -90,6 +91,7 @@ export class FrameMarketData implements MarketData {
   /** Minimum of `#knownAt[#groupRows[p]]` over each block of `_BLOCK` positions of `#groupRows`. */
   readonly #groupBlockMin: Float64Array;
   #prices: _Prices | undefined;
+  #columns: ColumnFrame | undefined;
 
   /**
    * Indexes `bars` (bar contract of DESIGN §3; sorted by `(timestamp, asset_id)` here when it is
@@ -218,6 +220,23 @@ export class FrameMarketData implements MarketData {
     const lo = _upperBound(this.#ts, start);
     const hi = _upperBound(this.#ts, end);
     return this.#select(lo, hi, this.#assetMask(options.assetIds), now);
+  }
+
+  /** `getData`'s rows as a JS column frame (views of one conversion of the whole frame when contiguous). */
+  getColumns(start: number, end: number, options: MarketDataQueryOptions = {}): ColumnFrame {
+    const now = this.#checkWindow("getColumns", start, end);
+    const lo = _upperBound(this.#ts, start);
+    const hi = _upperBound(this.#ts, end);
+    this.#columns ??= ColumnFrame.fromPolars(this.#bars).materialize();
+    const all = this.#columns;
+    const rows = this.#knownRows(lo, hi, this.#assetMask(options.assetIds), now);
+    if (rows.kept === 0) return all.slice(0, 0);
+    if (rows.keep === undefined) return all.slice(rows.first, rows.kept);
+    const picked = new Uint32Array(rows.kept);
+    for (let i = 0, k = 0; i < rows.keep.length; i++) {
+      if (rows.keep[i] === 1) picked[k++] = rows.first + i;
+    }
+    return all.gather(picked);
   }
 
   /**
@@ -422,6 +441,25 @@ export class FrameMarketData implements MarketData {
 
   /** The known rows of `[lo, hi)` of the selected assets, as a slice when they are contiguous. */
   #select(lo: number, hi: number, mask: Uint8Array | undefined, now: number): pl.DataFrame {
+    const rows = this.#knownRows(lo, hi, mask, now);
+    if (rows.kept === 0) return this.#bars.slice(0, 0);
+    if (rows.keep === undefined) return this.#bars.slice(rows.first, rows.kept);
+    // A 0/1 byte mask cast to Boolean builds faster than a Series from a JS boolean array.
+    return this.#bars.slice(rows.first, rows.keep.length).filter(
+      pl.Series("keep", rows.keep).cast(pl.Bool),
+    );
+  }
+
+  /**
+   * The known rows of `[lo, hi)` of the selected assets: `kept` rows from `first`, contiguous
+   * when `keep` is undefined, else those marked 1 in `keep` (indexed from `first`).
+   */
+  #knownRows(
+    lo: number,
+    hi: number,
+    mask: Uint8Array | undefined,
+    now: number,
+  ): { first: number; kept: number; keep: Uint8Array | undefined } {
     const knownAt = this.#knownAt;
     const assetIdx = this.#assetIdx;
     let first = -1;
@@ -436,16 +474,14 @@ export class FrameMarketData implements MarketData {
         kept++;
       }
     }
-    if (kept === 0) return this.#bars.slice(0, 0);
-    if (kept === last - first + 1) return this.#bars.slice(first, kept);
-    // A 0/1 byte mask cast to Boolean builds faster than a Series from a JS boolean array.
+    if (kept === 0 || kept === last - first + 1) return { first, kept, keep: undefined };
     const keep = new Uint8Array(last - first + 1);
     for (let i = first; i <= last; i++) {
       if (
         (knownAt[i] as number) <= now && (mask === undefined || mask[assetIdx[i] as number] === 1)
       ) keep[i - first] = 1;
     }
-    return this.#bars.slice(first, last - first + 1).filter(pl.Series("keep", keep).cast(pl.Bool));
+    return { first, kept, keep };
   }
 
   #lastKnownBarEndAt(now: number): number | undefined {

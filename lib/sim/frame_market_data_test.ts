@@ -385,3 +385,26 @@ Deno.test("FrameMarketData agrees with a brute-force reference on irregular know
     }
   }
 });
+
+Deno.test("FrameMarketData.getColumns() answers getData()'s rows without a Polars call", () => {
+  const rows = threeBars();
+  rows[4] = { ...rows[4] as Row, lag: 2 * MIN }; // known rows not contiguous
+  const clock = new ManualClock(T0 + 2 * BAR + MIN);
+  const md = new FrameMarketData(makeBars(rows), clock, { barMs: BAR });
+  for (
+    const [start, end, assetIds] of [
+      [T0 - BAR, T0 + 2 * BAR, undefined],
+      [T0, T0 + BAR, undefined],
+      [T0 - BAR, T0 + 2 * BAR, [ADA]],
+      [T0 + 2 * BAR, T0 + 2 * BAR, undefined],
+    ] as const
+  ) {
+    const options = assetIds === undefined ? {} : { assetIds: [...assetIds] };
+    const expected = md.getData(start, end, options);
+    const got = md.getColumns(start, end, options);
+    assert.equal(got.height, expected.height);
+    assert.ok(got.toPolars().frameEqual(expected, true), `(${start}, ${end}] ${assetIds}`);
+  }
+  assert.throws(() => md.getColumns(T0, T0 + 3 * BAR), FuturePeekingError);
+  assert.throws(() => md.getColumns(T0, T0, { assetIds: [42] }), ConfigError);
+});

@@ -4,6 +4,7 @@
  * frame replayed on a clock (`FrameMarketData`), and later ccxt live polling.
  */
 import type pl from "nodejs-polars";
+import type { ColumnFrame } from "../frame/mod.ts";
 import type { Clock } from "./clock.ts";
 
 /** Options of a `MarketData` query. */
@@ -37,6 +38,11 @@ export interface MarketData {
    * `end > now()` throws `FuturePeekingError`.
    */
   getData(start: number, end: number, options?: MarketDataQueryOptions): pl.DataFrame;
+  /**
+   * `getData`'s rows as a JS column frame. Optional: sources holding their bars in JS serve
+   * it without a Polars call (the production loop asks for it every bar).
+   */
+  getColumns?(start: number, end: number, options?: MarketDataQueryOptions): ColumnFrame;
   /** Bars of the last `bars` bar periods known at `now()`: `getData(T - bars·barMs, T)` with T the latest known bar end. */
   getDataForLastBars(bars: number, options?: MarketDataQueryOptions): pl.DataFrame;
   /** The end of the latest bar known at `now()` (any asset), or `undefined` when none is. */

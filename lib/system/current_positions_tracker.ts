@@ -7,8 +7,8 @@
  * It gives exactly the rows `computeCurrentPositions(allOrders, allFills, {now})` gives (the
  * same sums in the same order, so the same bits), as long as
  * - orders come in ascending order id and fills in ascending fill id, each once;
- * - the passes (`update(now, …)`) do not go back in time, and a pass's fills are stamped at or
- *   before its `now` (a fill cannot be stamped in the future).
+ * - the passes (`update(now, …)`, or `record` then `rows`) do not go back in time, and a
+ *   pass's fills are stamped at or before its `now` (a fill cannot be stamped in the future).
  * Under these rules the fills before a new trade date are exactly the fills of the earlier
  * passes, which is what makes the beginning-of-day figures incremental.
  *
@@ -105,6 +105,17 @@ export class CurrentPositionsTracker {
    * broken.
    */
   update(now: number, changes: CurrentPositionsChanges = {}): PositionRow[] {
+    this.record(now, changes);
+    return this.rows();
+  }
+
+  /**
+   * `update` without the rows: records the orders and fills of one pass at `now` (same rules).
+   * `rows()` gives the rows of the last pass whenever they are needed — e.g. only the last of
+   * many passes, when only it is written — as long as the order rows kept by reference have
+   * not changed since that pass.
+   */
+  record(now: number, changes: CurrentPositionsChanges = {}): void {
     if (!(now >= this.#lastNow)) {
       throw new UsageError(
         `CurrentPositionsTracker: pass time ${now} is before the previous one ${this.#lastNow}`,
@@ -125,6 +136,12 @@ export class CurrentPositionsTracker {
     }
     for (const o of changes.orders ?? []) this.#addOrder(o);
     for (const f of changes.fills ?? []) this.#addFill(f, now);
+  }
+
+  /** The rows at the last pass (ascending asset id; none before the first pass). */
+  rows(): PositionRow[] {
+    const now = this.#lastNow;
+    if (now === -Infinity) return [];
     const tradeDate = tradeDateOf(now);
     const out: PositionRow[] = [];
     for (const assetId of this.#sorted) {

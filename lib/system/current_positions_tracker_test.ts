@@ -41,6 +41,11 @@ Deno.test("CurrentPositionsTracker.update() gives computeCurrentPositions' rows 
   for (const seed of [1, 2, 3, 4, 5]) {
     const rnd = random(seed);
     const tracker = new CurrentPositionsTracker(OPTIONS);
+    // The same passes through record(), with rows() read at some of them only.
+    const lazy = new CurrentPositionsTracker(OPTIONS);
+    const sometimes = random(seed + 100);
+    let read = 0;
+    assert.deepEqual(lazy.rows(), [], "no rows before the first pass");
     const orders: OrderRow[] = [];
     const fills: FillRow[] = [];
     const open: OrderRow[] = [];
@@ -95,7 +100,13 @@ Deno.test("CurrentPositionsTracker.update() gives computeCurrentPositions' rows 
       const rows = tracker.update(now, { orders: newOrders, fills: newFills });
       const expected = computeCurrentPositions(orders, fills, { ...OPTIONS, now });
       assert.deepEqual(rows, expected, `seed ${seed} pass ${pass}`);
+      lazy.record(now, { orders: newOrders, fills: newFills });
+      if (sometimes() < 0.2) {
+        read += 1;
+        assert.deepEqual(lazy.rows(), expected, `seed ${seed} pass ${pass}: record, then rows`);
+      }
     }
+    assert.ok(read > 40 && read < 120);
     assert.ok(
       fills.length > 100 && new Set(fills.map((f) => Math.floor(f.timestamp / DAY))).size > 3,
     );

@@ -8,6 +8,7 @@
  * broker; times come from a monotonic timer given by the caller (`performance.now` in `cmd/`),
  * never from the run's clock (on a replayed clock, no simulated time passes within a bar).
  */
+import { ColumnFrame } from "../frame/mod.ts";
 import type pl from "nodejs-polars";
 import type { Broker, CancelOrdersOptions, Fill, Order, SubmitOrdersOptions } from "../oms/mod.ts";
 import type { Clock, MarketData, MarketDataQueryOptions, WaitForDataOptions } from "../sim/mod.ts";
@@ -108,6 +109,10 @@ class _ProbedMarketData implements MarketData {
   }
   getDataForLastBars(bars: number, options?: MarketDataQueryOptions): pl.DataFrame {
     return this.#md.getDataForLastBars(bars, options);
+  }
+  getColumns(start: number, end: number, options?: MarketDataQueryOptions): ColumnFrame {
+    return this.#md.getColumns?.(start, end, options) ??
+      ColumnFrame.fromPolars(this.#md.getData(start, end, options));
   }
   lastKnownBarEnd(): number | undefined {
     return this.#md.lastKnownBarEnd();

@@ -1,7 +1,8 @@
 /**
  * The production system (DESIGN §5, §8, §9): the system loop shared by `simulate` and
  * `run-prod` (`TradingSystem`), its system log directory (`SystemLog`, `CsvStream`), the OMS
- * database recording (`OmsRecorder`, `CurrentPositionsTracker`, `DeferredDbPortfolioStore`),
+ * database recording (`OmsRecorder`, `CurrentPositionsTracker`, `DeferredDbPortfolioStore`, the
+ * commit batches and the `OmsCommitWorker` thread that writes them),
  * the `simulate` mode (`buildSimulateConfig`, `runSimulation`) and the `run-prod` mode
  * (`buildRunProdConfig`, `runProd`, its executions, risk controls, startup recovery and
  * reconciliation, run directories, API keys). It depends on `dag`, `oms` and `sim`, which do not
@@ -12,6 +13,9 @@ export * from "./csv_stream.ts";
 export * from "./system_log.ts";
 export * from "./current_positions_tracker.ts";
 export * from "./deferred_db_portfolio_store.ts";
+export * from "./oms_commit_batch.ts";
+export * from "./oms_commit_codec.ts";
+export * from "./oms_commit_worker.ts";
 export * from "./oms_recorder.ts";
 export * from "./simulate_settings.ts";
 export * from "./run_simulation.ts";

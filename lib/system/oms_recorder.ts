@@ -10,9 +10,9 @@
  *   and its orders with their state after submission (a `close` order is filled already);
  * - `fills`, and `orders` updates (state, filled shares) as orders of earlier bars fill or are
  *   cancelled;
- * - `current_positions` (account `main`), rewritten at each bar where anything changed, from an
- *   incremental `CurrentPositionsTracker` (the rows `computeCurrentPositions` gives, without
- *   re-reading the run's orders and fills every bar);
+ * - `current_positions` (account `main`), rewritten at each commit after a bar where anything
+ *   changed, from an incremental `CurrentPositionsTracker` (the rows `computeCurrentPositions`
+ *   gives, without re-reading the run's orders and fills every bar);
  * - the portfolio bars held by a `DeferredDbPortfolioStore`, in the same transaction.
  *
  * Every time written is the run clock's (the bar's decision time, `wallTime`), so a replayed
@@ -20,7 +20,12 @@
  *
  * Commits: every `commitEveryBars` bars (default 1: each bar is one transaction, durable once
  * recorded) and at `flush()`. A larger value groups bars into one transaction (faster replays;
- * a crash then loses the uncommitted bars from the database, never part of a bar).
+ * a crash then loses the uncommitted bars from the database, never part of a bar). With a
+ * `worker` (`OmsCommitWorker`, a thread with its own connection), a commit runs on that thread
+ * while the loop records the next bars: `recordBar` hands the commit over once the one before
+ * it is done (at most one in flight; its failure surfaces there) and returns, `flush()` waits
+ * for it; a crash may then also lose the commit in flight. Each commit writes the same rows in
+ * the same order either way (`commitOmsBatch`).
  *
  * Resuming (`resume`, a restarted `run-prod`): the recorder is given the run's orders and fills
  * already in the database, so that the position rows continue from them, and the orders still
@@ -28,25 +33,25 @@
  * those of the orders it saw submitted.
  */
 import { UsageError } from "../errors/mod.ts";
+import { type Fill, type Order, type ProcessForecastsBar } from "../oms/mod.ts";
 import {
-  type Fill,
-  type Order,
-  type PortfolioBarRecord,
-  type ProcessForecastsBar,
-} from "../oms/mod.ts";
-import {
-  type AcceptedOrdersRow,
   type FillRow,
   fillToRow,
   type OmsDatabase,
   type OrderRow,
   orderToRow,
-  type OrderUpdate,
-  type PositionRow,
   tradeDateOf,
 } from "../oms/db/mod.ts";
 import { CurrentPositionsTracker } from "./current_positions_tracker.ts";
 import type { DeferredDbPortfolioStore } from "./deferred_db_portfolio_store.ts";
+import {
+  commitOmsBatch,
+  isEmptyOmsBatch,
+  type OmsBarWrites,
+  type OmsCommitBatch,
+} from "./oms_commit_batch.ts";
+import { OmsCommitEncoder } from "./oms_commit_codec.ts";
+import type { OmsCommitWorker } from "./oms_commit_worker.ts";
 
 /** Options of `OmsRecorder`. */
 export interface OmsRecorderOptions {
@@ -62,6 +67,11 @@ export interface OmsRecorderOptions {
   commitEveryBars?: number | undefined;
   /** The run's history when it is resumed (see the module documentation). Default: a new run. */
   resume?: OmsRecorderResume | undefined;
+  /**
+   * Commit on this worker thread, overlapping each commit with the next bars (see the module
+   * documentation); it must write the database of `db`. Default: none (commits run on `db`).
+   */
+  worker?: OmsCommitWorker | undefined;
 }
 
 /** What a resumed run already recorded (`OmsRecorderOptions.resume`). */
@@ -76,17 +86,6 @@ export interface OmsRecorderResume {
   batches: number;
   /** When the run resumes, epoch ms (not before any fill of `fills`). */
   now: number;
-}
-
-/** One bar's writes, held until the commit. */
-interface _BarWrites {
-  batch: { ordersAsTxt: string; timestampDb: number } | undefined;
-  accepted: AcceptedOrdersRow | undefined;
-  orders: OrderRow[];
-  fills: FillRow[];
-  updates: OrderUpdate[];
-  positions: PositionRow[] | undefined;
-  portfolio: PortfolioBarRecord[];
 }
 
 /** An order still open when last recorded, with its live row. */
@@ -108,7 +107,15 @@ export class OmsRecorder {
   readonly #store: DeferredDbPortfolioStore | undefined;
   readonly #tracker: CurrentPositionsTracker;
   readonly #open = new Map<number, _Open>();
-  #pending: _BarWrites[] = [];
+  readonly #worker: OmsCommitWorker | undefined;
+  /** The bars recorded since the last commit (inline commits). */
+  #pending: OmsBarWrites[] = [];
+  /** The same, encoded as they are recorded (commits on the worker). */
+  readonly #encoder = new OmsCommitEncoder();
+  /** Whether a bar recorded since the last commit changed the positions. */
+  #positionsChanged = false;
+  /** The worker's commit in flight. */
+  #inFlight: Promise<void> | undefined;
   #batches = 0;
   #barsRecorded = 0;
 
@@ -123,6 +130,7 @@ export class OmsRecorder {
     this.strategyId = options.strategyId;
     this.commitEveryBars = every;
     this.#store = options.portfolioStore;
+    this.#worker = options.worker;
     this.#tracker = new CurrentPositionsTracker({
       runId: options.runId,
       strategyId: options.strategyId,
@@ -171,13 +179,12 @@ export class OmsRecorder {
 
   async #record(now: number, orders: readonly Order[], fills: readonly Fill[]): Promise<void> {
     const runId = this.runId;
-    const writes: _BarWrites = {
+    const writes: OmsBarWrites = {
       batch: undefined,
       accepted: undefined,
       orders: [],
       fills: fills.map((f) => fillToRow(f, runId)),
       updates: [],
-      positions: undefined,
       portfolio: this.#store?.takePending() ?? [],
     };
     const filledBy = new Map<number, number>();
@@ -241,47 +248,63 @@ export class OmsRecorder {
     }
 
     if (writes.orders.length > 0 || writes.fills.length > 0 || writes.updates.length > 0) {
-      writes.positions = this.#tracker.update(now, {
+      this.#positionsChanged = true;
+      this.#tracker.record(now, {
         orders: writes.orders,
         fills: writes.fills,
       });
     }
-    // The database gets snapshots: later bars change the live rows in place.
-    writes.orders = writes.orders.map((row) => ({ ...row }));
-    this.#pending.push(writes);
+    if (this.#worker === undefined) {
+      // The database gets snapshots: later bars change the live rows in place.
+      writes.orders = writes.orders.map((row) => ({ ...row }));
+      this.#pending.push(writes);
+    } else {
+      this.#encoder.addBar(writes); // a snapshot too
+    }
     this.#barsRecorded += 1;
-    if (this.#pending.length >= this.commitEveryBars) await this.flush();
+    if (this.#pending.length + this.#encoder.bars >= this.commitEveryBars) await this.#commit();
   }
 
-  /** Commits every pending bar (and the portfolio store's pending bars) in one transaction. */
+  /**
+   * Commits every pending bar (and the portfolio store's pending bars) in one transaction, and
+   * waits until every commit (a worker's in flight included) is done.
+   */
   async flush(): Promise<void> {
-    const pending = this.#pending;
+    await this.#commit();
+    const inFlight = this.#inFlight;
+    this.#inFlight = undefined;
+    await inFlight;
+  }
+
+  /**
+   * Commits the pending bars: inline, or on the worker once its commit in flight is done
+   * (whose failure is thrown here).
+   */
+  async #commit(): Promise<void> {
     const portfolio = this.#store?.takePending() ?? [];
-    if (pending.length === 0 && portfolio.length === 0) return;
-    this.#pending = [];
-    let lastPositions: PositionRow[] | undefined;
-    for (const w of pending) if (w.positions !== undefined) lastPositions = w.positions;
-    const runId = this.runId;
-    await this.db.transaction(async (tx) => {
-      for (const w of pending) {
-        for (const record of w.portfolio) await tx.appendPortfolioBar(runId, record);
-        if (w.batch !== undefined && w.accepted !== undefined) {
-          await tx.insertSubmittedOrders({
-            runId,
-            filename: w.accepted.filename,
-            timestampDb: w.batch.timestampDb,
-            ordersAsTxt: w.batch.ordersAsTxt,
-          });
-          await tx.acceptOrders(w.accepted, w.orders);
-        }
-        if (w.fills.length > 0) await tx.insertFills(w.fills);
-        if (w.updates.length > 0) await tx.updateOrders(runId, w.updates);
-      }
-      for (const record of portfolio) await tx.appendPortfolioBar(runId, record);
-      if (lastPositions !== undefined) {
-        await tx.replacePositions(runId, this.#tracker.account, lastPositions);
-      }
-    });
+    const rest = {
+      runId: this.runId,
+      account: this.#tracker.account,
+      portfolio,
+      // The rows after the last bar that changed them: the live rows the tracker reads have
+      // not changed since (a change is an update, which makes a new pass).
+      positions: this.#positionsChanged ? this.#tracker.rows() : undefined,
+    };
+    this.#positionsChanged = false;
+    if (this.#worker === undefined) {
+      const batch: OmsCommitBatch = { ...rest, bars: this.#pending };
+      this.#pending = [];
+      if (!isEmptyOmsBatch(batch)) await commitOmsBatch(this.db, batch);
+      return;
+    }
+    if (this.#encoder.bars === 0 && portfolio.length === 0) return;
+    const encoded = this.#encoder.finish(rest);
+    const previous = this.#inFlight;
+    this.#inFlight = undefined;
+    await previous;
+    const next = this.#worker.commit(encoded);
+    next.catch(() => {}); // thrown by the next #commit or flush
+    this.#inFlight = next;
   }
 }
 

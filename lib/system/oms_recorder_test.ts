@@ -9,16 +9,19 @@ import {
   ordersFromText,
   SqliteOmsDatabase,
 } from "../oms/db/mod.ts";
+import { OmsDatabaseError } from "../oms/db/mod.ts";
 import { UsageError } from "../errors/mod.ts";
 import { _testSystem } from "./_test_system.ts";
 import { DeferredDbPortfolioStore } from "./deferred_db_portfolio_store.ts";
+import { OmsCommitWorker } from "./oms_commit_worker.ts";
 import { OmsRecorder } from "./oms_recorder.ts";
 
 const RUN = "run-1";
 
-async function withDb(fn: (db: OmsDatabase) => Promise<void>): Promise<void> {
+async function withDb(fn: (db: OmsDatabase, path: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
-  const db = await SqliteOmsDatabase.open(join(dir, "oms.sqlite"));
+  const path = join(dir, "oms.sqlite");
+  const db = await SqliteOmsDatabase.open(path);
   try {
     await db.putRun({
       id: RUN,
@@ -31,7 +34,7 @@ async function withDb(fn: (db: OmsDatabase) => Promise<void>): Promise<void> {
       createdAt: 0,
       updatedAt: 0,
     });
-    await fn(db);
+    await fn(db, path);
   } finally {
     await db.close();
     await Deno.remove(dir, { recursive: true });
@@ -43,6 +46,7 @@ async function replay(
   db: OmsDatabase,
   commitEveryBars: number,
   check?: (bar: ProcessForecastsBar) => Promise<void>,
+  worker?: OmsCommitWorker,
 ): Promise<ProcessForecastsBar[]> {
   const store = new DeferredDbPortfolioStore(db, RUN);
   const recorder = new OmsRecorder(db, {
@@ -50,6 +54,7 @@ async function replay(
     strategyId: "sma_cross",
     portfolioStore: store,
     commitEveryBars,
+    worker,
   });
   const bars: ProcessForecastsBar[] = [];
   const t = await _testSystem({
@@ -130,6 +135,70 @@ Deno.test("OmsRecorder: committing every 7 bars writes the same tables as every 
     assert.deepEqual(committedAt.slice(0, 8), [0, 0, 0, 0, 0, 0, 7, 7]);
     assert.deepEqual(await dumpTables(db, RUN), one);
   });
+});
+
+Deno.test("OmsRecorder with an OmsCommitWorker writes the same tables, a commit behind at most", async () => {
+  let one: unknown;
+  await withDb(async (db) => {
+    await replay(db, 1);
+    one = await dumpTables(db, RUN);
+  });
+  for (const every of [1, 7]) {
+    await withDb(async (db, path) => {
+      const worker = await OmsCommitWorker.open(path);
+      try {
+        let bars = 0;
+        await replay(db, every, async () => {
+          bars += 1;
+          const committed = (await db.readPortfolioStatistics(RUN)).length;
+          // The commits before the one in flight are done; the one in flight may be too.
+          const due = Math.floor(bars / every) * every;
+          assert.ok(committed === due || committed === due - every, `${committed} of ${bars}`);
+        }, worker);
+        assert.deepEqual(await dumpTables(db, RUN), one, `every ${every}`);
+      } finally {
+        await worker.close();
+      }
+    });
+  }
+});
+
+Deno.test("OmsRecorder with an OmsCommitWorker: a failed commit fails the next record or flush", async () => {
+  await withDb(async (db, path) => {
+    const worker = await OmsCommitWorker.open(path);
+    try {
+      // A run the database does not hold: its orders break the foreign key to runs.
+      const recorder = new OmsRecorder(db, { runId: "no-such-run", strategyId: "s", worker });
+      let failed: unknown;
+      const t = await _testSystem({
+        onBar: async (bar) => {
+          if (failed !== undefined) return;
+          try {
+            await recorder.recordBar(bar.oms);
+          } catch (error) {
+            failed = error;
+          }
+        },
+      });
+      await t.system.run({ runTasks: (main) => t.clock.run(main) });
+      if (failed === undefined) await recorder.flush().catch((error) => failed = error);
+      assert.ok(failed instanceof OmsDatabaseError, String(failed));
+      assert.match((failed as Error).message, /FOREIGN KEY/i);
+    } finally {
+      await worker.close();
+    }
+    await assert.rejects(
+      worker.commit({ runId: RUN, account: "main", bars: [], portfolio: [], positions: undefined }),
+      /closed/,
+    );
+  });
+  // A database that cannot be opened (its directory would be a file): open rejects.
+  const file = await Deno.makeTempFile();
+  try {
+    await assert.rejects(OmsCommitWorker.open(join(file, "oms.sqlite")), OmsDatabaseError);
+  } finally {
+    await Deno.remove(file);
+  }
 });
 
 Deno.test("OmsRecorder rejects a bad commitEveryBars", async () => {

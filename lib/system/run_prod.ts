@@ -639,7 +639,6 @@ export async function runProd(config: Config, options: RunProdOptions): Promise<
           clock,
           recorder,
           log,
-          index: barsProcessed + 1,
         });
         await info(
           `settlement bar ${formatTime(t)}: ${open} open order(s) cancelled, ${late.length} ` +
@@ -968,7 +967,6 @@ async function _settlementBar(
     clock: Clock;
     recorder: OmsRecorder;
     log: SystemLog;
-    index: number;
   },
 ): Promise<void> {
   const { portfolio } = ctx;
@@ -989,7 +987,6 @@ async function _settlementBar(
   await ctx.recorder.recordBar(bar);
   await ctx.log.writeBar({
     timestamp: t,
-    index: ctx.index,
     forecasts: pl.DataFrame({}),
     oms: bar,
     dagTimings: [],

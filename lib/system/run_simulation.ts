@@ -34,7 +34,7 @@ import {
 } from "../backtest/mod.ts";
 import { buildFittedDag, type DagOptions, getBuilder, IncrementalRunner } from "../dag/mod.ts";
 import { IdCounter, Optimizer, Portfolio, SimulatedBroker } from "../oms/mod.ts";
-import { type OmsDatabase, openOmsDatabase } from "../oms/db/mod.ts";
+import { type OmsDatabase, openOmsDatabase, resolveOmsDatabaseSpec } from "../oms/db/mod.ts";
 import { type PortfolioStatistics, statisticsFromMetrics } from "../report/mod.ts";
 import {
   type Clock,
@@ -44,6 +44,7 @@ import {
   ReplayedClock,
 } from "../sim/mod.ts";
 import { DeferredDbPortfolioStore } from "./deferred_db_portfolio_store.ts";
+import { OmsCommitWorker } from "./oms_commit_worker.ts";
 import { OmsRecorder } from "./oms_recorder.ts";
 import { readSimulateSettings } from "./simulate_settings.ts";
 import { SYSTEM_LOG_PATHS, SystemLog } from "./system_log.ts";
@@ -81,6 +82,13 @@ export interface RunSimulationOptions {
   force?: boolean | undefined;
   /** Commit the OMS database every this many bars. Default: 1. */
   commitEveryBars?: number | undefined;
+  /**
+   * Commit the OMS database on a worker thread with its own connection (`OmsCommitWorker`),
+   * overlapping each commit with the next bars. Default: true for an event-driven replay
+   * (false when paced, and for an in-memory SQLite database, which a second connection
+   * cannot see).
+   */
+  dbWorker?: boolean | undefined;
   /** Rewrite `run.json` every this many bars. Default: 100. */
   runJsonEveryBars?: number | undefined;
   /** Force the log streams to disk every this many bars (0: only at the end). Default: 0. */
@@ -195,6 +203,8 @@ export async function runSimulation(
   await log.writeConfig("input", inputConfig);
 
   let db: OmsDatabase | undefined;
+  let opening: Promise<OmsCommitWorker | undefined> | undefined;
+  let worker: OmsCommitWorker | undefined;
   let recorder: OmsRecorder | undefined;
   const clock = new ReplayedClock(
     s.start,
@@ -234,6 +244,8 @@ export async function runSimulation(
       );
     }
 
+    // The commit worker starts while the model is built.
+    opening = _openWorker(options, dstDir, log);
     const dagOptions: DagOptions = {};
     if (options.timer !== undefined) dagOptions.timer = options.timer;
     if (options.saveNodeIo) {
@@ -267,11 +279,13 @@ export async function runSimulation(
       feeBps: s.feeBps,
       sizer: optimizer.atFillSizer(portfolio),
     });
+    worker = await opening;
     recorder = new OmsRecorder(db, {
       runId,
       strategyId: builder.name,
       portfolioStore: store,
       commitEveryBars: options.commitEveryBars,
+      worker,
     });
     const rec = recorder;
     const runJsonEvery = options.runJsonEveryBars ?? 100;
@@ -289,8 +303,10 @@ export async function runSimulation(
       lastBar: plan.lastBar,
       onBar: async (bar: SystemBar) => {
         const t = bar.timestamp;
-        // The first bar also logs the warm-up window the DAG was fed.
-        const received = marketData.getData(bar.index === 1 ? plan.loadStart : t - barMs, t);
+        // The first bar also logs the warm-up window the DAG was fed (as JS columns when the
+        // market data serves them: no Polars call).
+        const from = bar.index === 1 ? plan.loadStart : t - barMs;
+        const received = marketData.getColumns?.(from, t) ?? marketData.getData(from, t);
         await log.writeBar(bar, { bars: received });
         await rec.recordBar(bar.oms);
         if (bar.index % runJsonEvery === 0) {
@@ -354,7 +370,30 @@ export async function runSimulation(
     await _fail(error, { log, db, recorder, runId, clock, updateRunInfo });
     throw error;
   } finally {
+    worker ??= await opening?.catch(() => undefined);
+    await worker?.close().catch(() => {});
     await db?.close().catch(() => {});
+  }
+}
+
+/**
+ * The commit worker `options` ask for (see `dbWorker`), or `undefined`; when it cannot start,
+ * the run commits inline (and says so in the log). Never rejects.
+ */
+async function _openWorker(
+  options: RunSimulationOptions,
+  dstDir: string,
+  log: SystemLog,
+): Promise<OmsCommitWorker | undefined> {
+  try {
+    const target = resolveOmsDatabaseSpec(options.db, { runDir: dstDir });
+    const memory = target.kind === "sqlite" && target.path === ":memory:";
+    if (!(options.dbWorker ?? options.speed === undefined) || memory) return undefined;
+    return await OmsCommitWorker.open(options.db, { runDir: dstDir });
+  } catch (error) {
+    await log.info(`OMS commits run inline: the commit worker did not start (${_message(error)})`)
+      .catch(() => {});
+    return undefined;
   }
 }
 

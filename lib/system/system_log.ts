@@ -41,8 +41,15 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import type { Config, JsonValue } from "../config/mod.ts";
 import { DataError, UsageError } from "../errors/mod.ts";
-import { atomicWrite, atomicWriteWith } from "../fs/mod.ts";
-import { METRIC_COLUMNS, type Order, TARGET_POSITION_COLUMNS } from "../oms/mod.ts";
+import { type Column, ColumnFrame } from "../frame/mod.ts";
+import { atomicWrite, atomicWriteSync, atomicWriteWith } from "../fs/mod.ts";
+import type { DagTiming } from "../dag/mod.ts";
+import {
+  METRIC_COLUMNS,
+  type Order,
+  type ProcessForecastsBar,
+  TARGET_POSITION_COLUMNS,
+} from "../oms/mod.ts";
 import { BAR_COLUMNS, type Clock, formatTimeframe, writeStore } from "../sim/mod.ts";
 import {
   CSV_DATETIME_FORMAT,
@@ -52,7 +59,6 @@ import {
   csvText,
   csvTime,
 } from "./csv_stream.ts";
-import type { SystemBar } from "./trading_system.ts";
 
 /** File names inside a system log directory, relative to it. */
 export const SYSTEM_LOG_PATHS = {
@@ -244,10 +250,25 @@ export interface SystemLogOptions {
   resume?: boolean | undefined;
 }
 
+/** What `SystemLog.writeBar` logs of one bar (a `TradingSystem` bar is one). */
+export interface SystemLogBar {
+  /** The bar end, epoch ms. */
+  readonly timestamp: number;
+  /** The DAG's rows of this bar: a Polars frame or a `ColumnFrame` (NaN = null). */
+  readonly forecasts: pl.DataFrame | ColumnFrame;
+  /** Targets, orders, fills and the portfolio record of this bar. */
+  readonly oms: ProcessForecastsBar;
+  /** The DAG's node timings of this bar. */
+  readonly dagTimings: readonly DagTiming[];
+}
+
 /** Options of `SystemLog.writeBar`. */
 export interface WriteBarOptions {
-  /** Bars the system received with this bar (bar contract; e.g. the bar's rows). Default: none. */
-  bars?: pl.DataFrame | undefined;
+  /**
+   * Bars the system received with this bar (bar contract; e.g. the bar's rows), as a Polars
+   * frame or a `ColumnFrame` (e.g. `MarketData.getColumns`; NaN = null). Default: none.
+   */
+  bars?: pl.DataFrame | ColumnFrame | undefined;
 }
 
 /** What `SystemLog.consolidate` produced. */
@@ -450,12 +471,20 @@ export class SystemLog {
     await atomicWrite(join(this.dir, json), config.toJSONString({ indent: 2 }) + "\n");
   }
 
-  /** Writes `run.json` atomically. */
-  async writeRunInfo(info: { readonly [key: string]: JsonValue }): Promise<void> {
-    await atomicWrite(
-      join(this.dir, SYSTEM_LOG_PATHS.runJson),
-      JSON.stringify(info, null, 2) + "\n",
-    );
+  /**
+   * Writes `run.json` atomically — synchronously (a small file, rewritten every n bars of a
+   * replay: three asynchronous file operations cost more than the bars in between).
+   */
+  writeRunInfo(info: { readonly [key: string]: JsonValue }): Promise<void> {
+    try {
+      atomicWriteSync(
+        join(this.dir, SYSTEM_LOG_PATHS.runJson),
+        JSON.stringify(info, null, 2) + "\n",
+      );
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Writes `stats.json` atomically. */
@@ -471,7 +500,7 @@ export class SystemLog {
    * orders, fills, per-asset portfolio rows, received bars — and its statistics line last.
    * Bars must come in time order.
    */
-  async writeBar(bar: SystemBar, options: WriteBarOptions = {}): Promise<void> {
+  async writeBar(bar: SystemLogBar, options: WriteBarOptions = {}): Promise<void> {
     if (this.#closed) throw new UsageError("SystemLog.writeBar: the log is closed");
     const t = bar.timestamp;
     if (this.#lastComplete !== undefined && !(t > this.#lastComplete)) {
@@ -642,16 +671,17 @@ export class SystemLog {
     );
   }
 
-  async #writeForecasts(df: pl.DataFrame): Promise<void> {
+  async #writeForecasts(df: pl.DataFrame | ColumnFrame): Promise<void> {
     if (this.#forecasts === undefined) {
-      const columns = df.columns.map((name) => ({ name, dtype: df.getColumn(name).dtype }));
+      const columns = df instanceof ColumnFrame
+        ? df.columns.map((name) => ({ name, dtype: _dtypeOf(df.column(name)) }))
+        : df.columns.map((name) => ({ name, dtype: df.getColumn(name).dtype }));
       const path = join(this.dir, _csvOf(SYSTEM_LOG_PATHS.forecasts));
       await _writeForecastColumns(this.dir, columns);
       this.#forecasts = await CsvStream.create(path, columns);
-      this.#forecastColumns = df.columns;
+      this.#forecastColumns = [...df.columns];
     }
     const columns = this.#forecastColumns as string[];
-    let frame = df;
     if (!_sameColumns(df.columns, columns)) {
       const missing = columns.filter((c) => !df.columns.includes(c));
       if (missing.length > 0 || df.columns.length !== columns.length) {
@@ -661,16 +691,13 @@ export class SystemLog {
           }); a DAG must keep its output columns from bar to bar`,
         );
       }
-      frame = df.select(...columns);
     }
-    this.#forecasts.append(_rowsCsv(frame));
+    this.#forecasts.append(_csvRows(df, columns));
   }
 
-  #writeFrame(name: _StreamName, df: pl.DataFrame): void {
+  #writeFrame(name: _StreamName, df: pl.DataFrame | ColumnFrame): void {
     const stream = this.#streams.get(name) as CsvStream;
-    const columns = stream.columns.map((c) => c.name);
-    const frame = _sameColumns(df.columns, columns) ? df : df.select(...columns);
-    stream.append(_rowsCsv(frame));
+    stream.append(_csvRows(df, stream.columns.map((c) => c.name)));
   }
 
   async #sync(): Promise<void> {
@@ -741,6 +768,82 @@ function _message(error: unknown): string {
 
 /** The latest time `Date.toISOString` writes as `CSV_DATETIME_FORMAT` does (9999-12-31). */
 const _MAX_ISO_MS = 253402300799999;
+
+/** The Polars type a `ColumnFrame` column becomes (`ColumnFrame.toPolars`). */
+function _dtypeOf(column: Column): pl.DataType {
+  switch (column.kind) {
+    case "f64":
+      return _F;
+    case "i64":
+      return _I;
+    case "time":
+      return _TIME;
+    case "str":
+      return pl.String; // what a String column of a Polars frame reports (not pl.Utf8's "Utf8")
+  }
+}
+
+/** The stream lines of `df`'s columns `names`, in that order (`_rowsCsv` / `_columnsCsv`). */
+function _csvRows(df: pl.DataFrame | ColumnFrame, names: readonly string[]): string {
+  if (df instanceof ColumnFrame) {
+    return _columnsCsv(df, names) ?? _frameCsv(df.select(names).toPolars());
+  }
+  return _rowsCsv(_sameColumns(df.columns, names) ? df : df.select(...names));
+}
+
+/**
+ * A `ColumnFrame`'s rows as stream lines, formatted as `_rowsCsv` formats the frame's Polars
+ * form (`toPolars`: NaN → null, an empty field): `f64` in the shortest round-trip form, `i64`
+ * safe integers, `time` as ISO (1970–9999), non-empty strings. `undefined` (format the Polars
+ * form with `_frameCsv`) for any other value.
+ */
+function _columnsCsv(df: ColumnFrame, names: readonly string[]): string | undefined {
+  // Per column, read once: its kind, its values, the text of each string of its dictionary.
+  const m = names.length;
+  const kinds = new Array<Column["kind"]>(m);
+  const numbers = new Array<Float64Array>(m);
+  const codes = new Array<Int32Array>(m);
+  const texts = new Array<(string | undefined)[]>(m);
+  for (let c = 0; c < m; c++) {
+    const column = df.column(names[c] as string);
+    kinds[c] = column.kind;
+    if (column.kind === "str") {
+      codes[c] = column.values;
+      texts[c] = column.dictionary.map((v) => (v === "" ? undefined : csvText(v)));
+    } else {
+      numbers[c] = column.values;
+    }
+  }
+  const time = _timeCache();
+  const n = df.height;
+  let text = "";
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < m; c++) {
+      if (c > 0) text += ",";
+      const kind = kinds[c];
+      if (kind === "str") {
+        const code = (codes[c] as Int32Array)[i] as number;
+        if (code < 0) continue;
+        const field = (texts[c] as (string | undefined)[])[code];
+        if (field === undefined) return undefined; // "" (or no such string): Polars' writer
+        text += field;
+        continue;
+      }
+      const v = (numbers[c] as Float64Array)[i] as number;
+      if (v !== v) continue; // NaN: null
+      if (kind === "f64") text += csvNumber(v);
+      else if (kind === "i64") {
+        if (!Number.isSafeInteger(v)) return undefined;
+        text += String(v);
+      } else {
+        if (!(Number.isInteger(v) && v >= 0 && v <= _MAX_ISO_MS)) return undefined;
+        text += time(v);
+      }
+    }
+    text += "\n";
+  }
+  return text;
+}
 
 /**
  * A bar's rows as stream lines, formatted here (`csvNumber`, `csvTime`, `csvText`) from one

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { Config } from "../config/mod.ts";
 import { UsageError } from "../errors/mod.ts";
+import { ColumnFrame, f64Column, i64Column, strColumn, timeColumn } from "../frame/mod.ts";
 import {
   readSystemLogRunOutput,
   recomputeResearchPortfolio,
@@ -11,8 +12,18 @@ import {
 import { readBars } from "../sim/mod.ts";
 import { _BAR_MS, _floats, _testSystem } from "./_test_system.ts";
 import { CSV_DATETIME_FORMAT, CsvStream } from "./csv_stream.ts";
-import { PORTFOLIO_VALUE_FILES, SYSTEM_LOG_PATHS, SystemLog } from "./system_log.ts";
+import {
+  PORTFOLIO_VALUE_FILES,
+  SYSTEM_LOG_PATHS,
+  SystemLog,
+  type SystemLogBar,
+} from "./system_log.ts";
 import type { SystemBar } from "./trading_system.ts";
+
+/** A bar's forecasts as Polars (a `ColumnFrame` through `toPolars`, as the log writes it). */
+function polars(frame: pl.DataFrame | ColumnFrame): pl.DataFrame {
+  return frame instanceof ColumnFrame ? frame.toPolars() : frame;
+}
 
 async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -100,7 +111,7 @@ Deno.test("SystemLog.consolidate() writes the Parquet outputs, drops a partial b
     const all = bars.flatMap((b) => b.oms.orders);
     assert.deepEqual(orders.getColumn("final_state").toArray(), all.map((o) => o.state));
     const forecasts = pl.readParquet(join(dir, SYSTEM_LOG_PATHS.forecasts));
-    assert.ok(forecasts.frameEqual(pl.concat(bars.map((b) => b.forecasts)), true));
+    assert.ok(forecasts.frameEqual(pl.concat(bars.map((b) => polars(b.forecasts))), true));
     const fills = pl.readParquet(join(dir, SYSTEM_LOG_PATHS.fills));
     assert.equal(fills.height, bars.reduce((n, b) => n + b.oms.fills.length, 0));
     // The received bars became a store: the warm-up window and every bar of the run.
@@ -216,38 +227,41 @@ Deno.test("SystemLog.create({resume}) continues a killed or a consolidated sessi
   });
 });
 
-Deno.test("SystemLog writes the forecasts and bars it formats itself exactly as Polars' writer would", async () => {
-  const T = Date.UTC(2025, 0, 8);
-  const bar = (k: number, forecasts: pl.DataFrame): SystemBar => {
-    const t = T + k * _BAR_MS;
-    const statistics = {
-      timestamp: t,
-      pnl: 0,
-      grossVolume: 0,
-      netVolume: 0,
-      gmv: 0,
-      nmv: 0,
-      fees: 0,
-      cash: 1,
-      netWealth: 1,
-      leverage: 0,
-      numTrades: 0,
-    };
-    return {
-      timestamp: t,
-      index: k,
-      forecasts,
-      dagTimings: [],
-      oms: {
-        timestamp: t,
-        wallTime: t,
-        targets: [],
-        orders: [],
-        fills: [],
-        portfolio: { statistics, assets: [], state: { timestamp: t, cash: 1, positions: [] } },
-      },
-    };
+const T = Date.UTC(2025, 0, 8);
+
+/** Bar `k` after `T` with `forecasts` and nothing else (no orders, no fills, no assets). */
+function logBar(k: number, forecasts: pl.DataFrame | ColumnFrame): SystemLogBar {
+  const t = T + k * _BAR_MS;
+  const statistics = {
+    timestamp: t,
+    pnl: 0,
+    grossVolume: 0,
+    netVolume: 0,
+    gmv: 0,
+    nmv: 0,
+    fees: 0,
+    cash: 1,
+    netWealth: 1,
+    leverage: 0,
+    numTrades: 0,
   };
+  return {
+    timestamp: t,
+    forecasts,
+    dagTimings: [],
+    oms: {
+      timestamp: t,
+      wallTime: t,
+      targets: [],
+      orders: [],
+      fills: [],
+      portfolio: { statistics, assets: [], state: { timestamp: t, cash: 1, positions: [] } },
+    },
+  };
+}
+
+Deno.test("SystemLog writes the forecasts and bars it formats itself exactly as Polars' writer would", async () => {
+  const bar = logBar;
   const frame = (k: number, values: {
     x?: (number | null)[];
     s?: (string | null)[];
@@ -308,5 +322,71 @@ Deno.test("SystemLog writes the forecasts and bars it formats itself exactly as 
     }
     const x = written.getColumn("x").toArray().slice(0, 10);
     assert.ok(Object.is(x[3], -0) && Number.isNaN(x[0]) && x[4] === null, "values kept");
+  });
+});
+
+Deno.test("SystemLog writes ColumnFrame forecasts and bars as it writes their Polars form (NaN = null)", async () => {
+  const frame = (k: number, values: {
+    x: number[];
+    s?: (string | null)[];
+    id?: number[];
+    t0?: number;
+  }) => {
+    const t = T + k * _BAR_MS;
+    const n = values.x.length;
+    const times = (v: number) => timeColumn(new Float64Array(n).fill(v));
+    return new ColumnFrame([
+      ["timestamp", times(t)],
+      ["start", times(values.t0 ?? t - _BAR_MS)],
+      ["asset_id", i64Column(Float64Array.from(values.id ?? values.x.map((_, i) => 100 + i)))],
+      ["symbol", strColumn(values.s ?? values.x.map(() => "binance::BTC_USDT"))],
+      ["x", f64Column(Float64Array.from(values.x))],
+    ]);
+  };
+  const frames = [
+    // Formatted here: special doubles (NaN is a null), nulls, text that needs quoting.
+    frame(1, {
+      x: [NaN, Infinity, -Infinity, -0, 5e-324, 0.1 + 0.2, 1e21, -1e-7],
+      s: ["a,b", 'say "hi"', "two\nlines", null, "ok", "x", "y", "z"],
+      id: [1, 2, 3, 4, 5, 6, 7, NaN],
+    }),
+    // Through Polars' writer: an empty string, an integer past 2^53, a time before 1970.
+    frame(2, { x: [1, 2], s: ["", "ok"] }),
+    frame(3, { x: [1, 2], id: [2 ** 53 + 2, 1] }),
+    frame(4, { x: [1, 2], t0: -86_400_000 }),
+    frame(5, { x: [1.5, 2] }),
+  ];
+  const t = await _testSystem({ fill: "close" });
+  const now = t.clock.now();
+  const received = (k: number) =>
+    t.marketData.getData(now - (6 - k) * _BAR_MS, now - (5 - k) * _BAR_MS);
+  await inTemp(async (dir) => {
+    const write = async (sub: string, asColumns: boolean) => {
+      await Deno.mkdir(join(dir, sub));
+      const log = await SystemLog.create(join(dir, sub), { barMs: _BAR_MS });
+      for (const [i, f] of frames.entries()) {
+        const bars = received(i);
+        await log.writeBar(logBar(i + 1, asColumns ? f : f.toPolars()), {
+          bars: asColumns ? ColumnFrame.fromPolars(bars) : bars,
+        });
+      }
+      await log.consolidate();
+    };
+    await write("columns", true);
+    await write("polars", false);
+    const read = (sub: string) => pl.readParquet(join(dir, sub, SYSTEM_LOG_PATHS.forecasts));
+    const got = read("columns");
+    assert.equal(got.height, 8 + 4 * 2);
+    assert.ok(got.frameEqual(read("polars"), true), `${got}\n${read("polars")}`);
+    assert.deepEqual(
+      JSON.parse(await Deno.readTextFile(join(dir, "columns", "dag", "forecasts.columns.json"))),
+      JSON.parse(await Deno.readTextFile(join(dir, "polars", "dag", "forecasts.columns.json"))),
+    );
+    const x = got.getColumn("x").toArray();
+    assert.ok(x[0] === null && Object.is(x[3], -0) && x[1] === Infinity, "NaN is a null");
+    const store = (sub: string) => readBars(join(dir, sub, SYSTEM_LOG_PATHS.marketData));
+    const bars = await store("columns");
+    assert.ok(bars.height > 0);
+    assert.ok(bars.frameEqual(await store("polars"), true));
   });
 });

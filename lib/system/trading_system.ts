@@ -20,7 +20,7 @@
  * arrived is processed and handed to `onBar` completely; a bar still being waited for is not
  * started — and `run` reports `interrupted: true`.
  */
-import type pl from "nodejs-polars";
+import type { ColumnFrame } from "../frame/mod.ts";
 import type { DagTiming, IncrementalRunner } from "../dag/mod.ts";
 import { DagtradeError, InterruptedError, UsageError } from "../errors/mod.ts";
 import {
@@ -36,8 +36,8 @@ export interface SystemBar {
   readonly timestamp: number;
   /** 1 for the first bar of the run, then 2, 3, … */
   readonly index: number;
-  /** The DAG's rows of this bar (the forecasts), sorted by asset id. */
-  readonly forecasts: pl.DataFrame;
+  /** The DAG's rows of this bar (the forecasts), sorted by asset id, as a JS column frame. */
+  readonly forecasts: ColumnFrame;
   /** Targets, orders, fills and the portfolio record of this bar. */
   readonly oms: ProcessForecastsBar;
   /** The DAG's node timings of this bar (empty when the DAG has no timer). */
@@ -163,7 +163,7 @@ export class TradingSystem {
     const scheduler = new Scheduler(clock);
     const oms = this.#oms;
     const dag = this.runner.dag;
-    let forecasts: pl.DataFrame | undefined;
+    let forecasts: ColumnFrame | undefined;
     let result: ProcessForecastsBar | undefined;
     let timings: DagTiming[] = [];
     const window = { phase: "data" as const, start: this.firstBar, end: this.lastBar };
@@ -175,12 +175,12 @@ export class TradingSystem {
     }, window);
     scheduler.every(barMs, (t) => {
       dag.clearTimings();
-      forecasts = this.runner.step(t);
+      forecasts = this.runner.stepColumns(t);
       timings = dag.timings();
       dag.clearTimings();
     }, { ...window, phase: "dag" });
     scheduler.every(barMs, async (t) => {
-      result = await processForecasts(t, forecasts as pl.DataFrame, { ...oms, marketData: md });
+      result = await processForecasts(t, forecasts as ColumnFrame, { ...oms, marketData: md });
     }, { ...window, phase: "forecasts" });
     scheduler.every(barMs, async (t) => {
       state.processed += 1;
@@ -188,7 +188,7 @@ export class TradingSystem {
       const bar: SystemBar = {
         timestamp: t,
         index: state.processed,
-        forecasts: forecasts as pl.DataFrame,
+        forecasts: forecasts as ColumnFrame,
         oms: result as ProcessForecastsBar,
         dagTimings: timings,
       };

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { DataError } from "../../errors/mod.ts";
-import { _assetLayout, _float64Column, _previousRows, _values, _withValues } from "./_frame.ts";
+import { ColumnFrame } from "../../frame/mod.ts";
+import { _layout } from "./_columns.ts";
+import { _previousRows } from "./_frame.ts";
 import { _ASSETS, _bars, _col, _FIVE_MIN, _T0 } from "./_test_utils.ts";
 
 function _naiveOrder(df: pl.DataFrame): number[] {
@@ -10,11 +12,11 @@ function _naiveOrder(df: pl.DataFrame): number[] {
   return firstSeen.flatMap((id) => ids.flatMap((a, i) => a === id ? [i] : []));
 }
 
-Deno.test("_assetLayout() finds regular frames and groups rows like the general path", () => {
+Deno.test("_layout() finds regular frames and groups rows like the general path", () => {
   const regular = _bars(30, 7, { regular: true });
   const irregular = _bars(30);
-  const r = _assetLayout("n", regular);
-  const g = _assetLayout("n", irregular);
+  const r = _layout("n", ColumnFrame.fromPolars(regular));
+  const g = _layout("n", ColumnFrame.fromPolars(irregular));
   assert.equal(r.stride, _ASSETS.length);
   assert.equal(g.stride, 0);
   for (const [df, layout] of [[regular, r], [irregular, g]] as const) {
@@ -29,11 +31,15 @@ Deno.test("_assetLayout() finds regular frames and groups rows like the general 
     }
   }
   // A frame that starts mid-cycle and ends mid-cycle is regular too.
-  assert.equal(_assetLayout("n", regular.slice(2, 40)).stride, _ASSETS.length);
+  const tail = ColumnFrame.fromPolars(regular.slice(2, 40));
+  assert.equal(_layout("n", tail).stride, _ASSETS.length);
+  // The layout is cached in the key cache and shared by frames derived with new columns.
+  const derived = tail.with([["x", { kind: "f64", values: new Float64Array(tail.height) }]]);
+  assert.equal(_layout("n", derived), _layout("n", tail));
 });
 
-Deno.test("_assetLayout() checks large frames too and names the row out of order", () => {
-  const n = 70_000; // above the size checked in JS
+Deno.test("_layout() checks large frames too and names the row out of order", () => {
+  const n = 70_000;
   const ts = Float64Array.from({ length: n }, (_, i) => _T0 + (Math.floor(i / 2) + 1) * _FIVE_MIN);
   const ids = Float64Array.from({ length: n }, (_, i) => i % 2 === 0 ? 7 : 3);
   const frame = (t: Float64Array) =>
@@ -41,34 +47,14 @@ Deno.test("_assetLayout() checks large frames too and names the row out of order
       pl.Series("timestamp", t).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
       pl.Series("asset_id", ids).cast(pl.Int64),
     ]);
-  const layout = _assetLayout("n", frame(ts));
+  const layout = _layout("n", ColumnFrame.fromPolars(frame(ts)));
   assert.equal(layout.stride, 2);
   assert.deepEqual([...layout.offsets], [0, n / 2, n]);
   const bad = ts.slice();
   bad[60_001] = bad[59_999] as number; // asset 3 repeats a timestamp
-  assert.throws(() => _assetLayout("n", frame(bad)), (e: unknown) => {
+  assert.throws(() => _layout("n", ColumnFrame.fromPolars(frame(bad))), (e: unknown) => {
     assert.ok(e instanceof DataError);
     assert.match(e.message, /Node n: input frame row 60001 .* not after the asset's previous row/);
     return true;
   });
-});
-
-Deno.test("_withValues() writes NaN as null and _values() reads back the array written", () => {
-  const df = _bars(5, 7, { regular: true });
-  const layout = _assetLayout("n", df);
-  const v = Float64Array.from({ length: df.height }, (_, i) => i % 4 === 1 ? Number.NaN : i / 3);
-  const out = _withValues(df, [["x", v], ["close", v]]);
-  assert.deepEqual(out.columns, df.columns.concat("x"));
-  for (const c of ["x", "close"]) {
-    assert.deepEqual(_col(out, c), [...v].map((x) => Number.isNaN(x) ? null : x), c);
-    assert.equal(_values(out, c), v);
-    assert.deepEqual(
-      [..._float64Column(out, c)?.nulls ?? []],
-      [...v].map((x) => Number.isNaN(x) ? 1 : 0),
-    );
-  }
-  // A frame derived by adding columns still reads its other columns from the cache.
-  const more = _withValues(out, [["y", v]]);
-  assert.equal(_values(more, "x"), v);
-  assert.equal(_assetLayout("n", more), layout);
 });

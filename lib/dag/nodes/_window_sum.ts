@@ -149,15 +149,17 @@ function _windowSumsInto(
 
 /**
  * Number of valid (non-NaN) values among the last `window` values at each `t` — exactly the
- * decay-1 window sum of the validity mask (sums of 0s and 1s are exact in any order).
+ * decay-1 window sum of the validity mask (sums of 0s and 1s are exact in any order). With
+ * `stride` s, `x` interleaves s series as in `_windowSums` and each is counted on its own.
  */
-export function _windowCount(x: Float64Array, window: number): Float64Array {
+export function _windowCount(x: Float64Array, window: number, stride = 1): Float64Array {
   const m = x.length;
   const count = new Float64Array(m);
-  let n = 0;
+  const span = window * stride;
   for (let t = 0; t < m; t++) {
+    let n = t >= stride ? count[t - stride] as number : 0;
     if (!Number.isNaN(x[t] as number)) n++;
-    if (t >= window && !Number.isNaN(x[t - window] as number)) n--;
+    if (t >= span && !Number.isNaN(x[t - span] as number)) n--;
     count[t] = n;
   }
   return count;
@@ -179,14 +181,19 @@ function _filled(x: Float64Array): Float64Array {
 
 /**
  * Window statistics of one segment that may hold missing values (NaN): the window sum of the
- * valid values (`sum`, NaN counted as 0) and the number of valid values (`count`).
+ * valid values (`sum`, NaN counted as 0) and the number of valid values (`count`); `stride`
+ * as in `_windowSums`.
  */
 export function _windowSumCount(
   x: Float64Array,
   window: number,
   decay = 1,
+  stride = 1,
 ): { sum: Float64Array; count: Float64Array } {
-  return { sum: _windowSum(_filled(x), window, decay), count: _windowCount(x, window) };
+  return {
+    sum: _windowSum(_filled(x), window, decay, stride),
+    count: _windowCount(x, window, stride),
+  };
 }
 
 /** `1` where `x` is not NaN, else `0`. */
@@ -196,14 +203,19 @@ export function _validMask(x: Float64Array): Float64Array {
   return out;
 }
 
-/** Rolling mean of one asset's segment (NaN where fewer than `minPeriods` valid values). */
+/**
+ * Rolling mean of one asset's segment (NaN where fewer than `minPeriods` valid values); with
+ * `stride` s, of each of the s interleaved series of `seg` (see `_windowSums`), each value
+ * bit-identical to the series' own rolling mean.
+ */
 export function _rollingMean(
   seg: Float64Array,
   window: number,
   minPeriods: number,
+  stride = 1,
 ): Float64Array {
-  const { sum, count } = _windowSumCount(seg, window);
-  const out = new Float64Array(seg.length);
+  const { sum, count } = _windowSumCount(seg, window, 1, stride);
+  const out = sum; // in place: each value is read once, before it is overwritten
   for (let t = 0; t < seg.length; t++) {
     const n = count[t] as number;
     out[t] = n >= minPeriods ? (sum[t] as number) / n : Number.NaN;

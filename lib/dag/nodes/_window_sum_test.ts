@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   _fullWindowMeans,
   _rollingMean,
+  _windowCount,
   _windowSum,
   _windowSumCount,
   _windowSums,
@@ -106,6 +107,32 @@ Deno.test("_windowSums() with a stride sums each interleaved series on its own, 
           }
         });
       });
+    }
+  }
+});
+
+Deno.test("_rollingMean() and _windowCount() with a stride treat each interleaved series alone, bit for bit", () => {
+  const x = _series(600, 6);
+  for (let i = 0; i < x.length; i++) if (i % 7 === 3 || i % 11 === 0) x[i] = Number.NaN;
+  for (const stride of [1, 3, 14]) {
+    const n = x.length - 2; // the last cycle cut short
+    const mean = _rollingMean(x.subarray(0, n), 9, 4, stride);
+    const count = _windowCount(x.subarray(0, n), 9, stride);
+    for (let g = 0; g < stride; g++) {
+      const one = Float64Array.from(
+        { length: Math.ceil((n - g) / stride) },
+        (_, t) => x[t * stride + g] as number,
+      );
+      const aloneMean = _rollingMean(one, 9, 4);
+      const aloneCount = _windowCount(one, 9);
+      for (let t = 0; t < one.length; t++) {
+        const i = t * stride + g;
+        assert.ok(Object.is(mean[i], aloneMean[t]), `stride ${stride} series ${g} t=${t}: mean`);
+        assert.equal(count[i], aloneCount[t], `stride ${stride} series ${g} t=${t}: count`);
+        let valid = 0;
+        for (let k = Math.max(0, t - 8); k <= t; k++) if (!Number.isNaN(one[k] as number)) valid++;
+        assert.equal(aloneCount[t], valid, `series ${g} t=${t}: count`);
+      }
     }
   }
 });

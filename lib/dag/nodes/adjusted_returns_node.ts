@@ -1,15 +1,9 @@
 /** `AdjustedReturnsNode`: returns divided by the asset's delayed volatility. */
-import pl from "nodejs-polars";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import {
-  _float64Column,
-  _guard,
-  _laggedRows,
-  _requireColumns,
-  _tryAssetLayout,
-  _withNullableValues,
-} from "./_frame.ts";
+import { _laggedRows } from "./_frame.ts";
+import { _layout, _numbers, _requireCols } from "./_columns.ts";
 import { _merge, _name, _nonNegativeInt } from "./_options.ts";
 
 /** Config of `AdjustedReturnsNode` (the keys of its config template). */
@@ -27,7 +21,7 @@ export type AdjustedReturnsNodeConfig = {
 /**
  * Volatility-adjusted returns per asset: `ret_t / vol_{t−delay}`, the volatility taken
  * `delay` rows of the asset earlier (default 1, so the scale is known before the return).
- * Null where either is null or the volatility is not positive.
+ * Null where either is null (NaN counts as null) or the volatility is not positive.
  */
 export class AdjustedReturnsNode extends TransformNode implements LookbackNode {
   /** Default config: `{ret_col: "ret_0", vol_col: "vol", out_col: "ret_0_vol_adj", delay: 1}`. */
@@ -57,62 +51,39 @@ export class AdjustedReturnsNode extends TransformNode implements LookbackNode {
   }
 
   /** Adds `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { ret_col, vol_col, out_col, delay } = this.config;
-    _requireColumns(this.id, df, [ret_col, vol_col], "ret_col/vol_col");
-    _requireColumns(this.id, df, ["asset_id"], "");
-    return _guard(this.id, () => {
-      const fast = _adjusted(df, ret_col, vol_col, out_col, delay);
-      if (fast !== undefined) return fast;
-      const vol = pl.col(vol_col).cast(pl.Float64).shift(delay).over("asset_id");
-      const adj = pl.when(vol.gt(0)).then(pl.col(ret_col).cast(pl.Float64).div(vol)).otherwise(
-        pl.lit(null),
-      );
-      return df.withColumns(adj.alias(out_col));
-    });
-  }
-}
-
-/**
- * The adjusted returns computed in JS with the Polars expression's semantics: null where the
- * return is null, the delayed volatility is null (or missing), or it is not `> 0` in Polars'
- * order (where NaN is above every number, so a NaN volatility gives `ret / NaN`); otherwise
- * `ret / vol` (NaN kept). `undefined` (use Polars) unless both columns are Float64 and the
- * frame's keys give a valid layout.
- */
-function _adjusted(
-  df: pl.DataFrame,
-  retCol: string,
-  volCol: string,
-  outCol: string,
-  delay: number,
-): pl.DataFrame | undefined {
-  const ret = _float64Column(df, retCol);
-  const vol = _float64Column(df, volCol);
-  if (ret === undefined || vol === undefined) return undefined;
-  const layout = _tryAssetLayout(df);
-  if (layout === undefined) return undefined;
-  const n = ret.values.length;
-  const s = layout.stride;
-  const lagged = delay === 0 || s > 0 ? undefined : _laggedRows(layout, delay);
-  const d = delay * s;
-  const r = ret.values;
-  const v = vol.values;
-  const rNull = ret.nulls;
-  const vNull = vol.nulls;
-  const out = new Float64Array(n);
-  const nullRows: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const j = delay === 0 ? i : lagged === undefined ? i - d : lagged[i] as number;
-    const x = j < 0 ? Number.NaN : v[j] as number;
-    if (
-      j < 0 || (vNull !== undefined && vNull[j] === 1) ||
-      (rNull !== undefined && rNull[i] === 1) || !(x > 0 || Number.isNaN(x))
-    ) {
-      nullRows.push(i);
-    } else {
-      out[i] = (r[i] as number) / x;
+    _requireCols(this.id, frame, [ret_col, vol_col], "ret_col/vol_col");
+    _requireCols(this.id, frame, ["asset_id"], "");
+    const r = _numbers(this.id, frame, ret_col);
+    const v = _numbers(this.id, frame, vol_col);
+    const n = r.length;
+    const out = new Float64Array(n);
+    if (delay === 0) {
+      for (let i = 0; i < n; i++) {
+        const x = v[i] as number;
+        out[i] = x > 0 ? (r[i] as number) / x : Number.NaN;
+      }
+      return frame.with([[out_col, f64Column(out)]]);
     }
+    const layout = _layout(this.id, frame);
+    const s = layout.stride;
+    if (s > 0) {
+      // Regular frame: the asset's row `delay` rows earlier is `delay · s` rows up.
+      const d = Math.min(delay * s, n);
+      out.fill(Number.NaN, 0, d);
+      for (let i = d; i < n; i++) {
+        const x = v[i - d] as number;
+        out[i] = x > 0 ? (r[i] as number) / x : Number.NaN;
+      }
+    } else {
+      const lagged = _laggedRows(layout, delay);
+      for (let i = 0; i < n; i++) {
+        const j = lagged[i] as number;
+        const x = j < 0 ? Number.NaN : v[j] as number;
+        out[i] = x > 0 ? (r[i] as number) / x : Number.NaN;
+      }
+    }
+    return frame.with([[out_col, f64Column(out)]]);
   }
-  return _withNullableValues(df, outCol, out, Uint32Array.from(nullRows));
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
+import { ColumnFrame } from "../../frame/mod.ts";
 import { AdjustedReturnsNode } from "./adjusted_returns_node.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import { VolatilityNode } from "./volatility_node.ts";
@@ -13,6 +14,11 @@ import {
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
+import {
+  _assertColumnsLikePolars,
+  _assertTailSlicesAgree,
+  _nanAsNull,
+} from "./_column_test_utils.ts";
 
 function _frame(n: number): pl.DataFrame {
   const df = new ReturnsNode("ret").transform(_bars(n));
@@ -51,12 +57,13 @@ Deno.test("AdjustedReturnsNode.transform() is causal and start-independent", () 
   _assertStartIndependent(node, df);
 });
 
-Deno.test("AdjustedReturnsNode.transform() equals its Polars expression bit for bit", () => {
+Deno.test("AdjustedReturnsNode.transform() equals its Polars expression bit for bit (NaN compared as null)", () => {
   for (const [what, bars] of _variants(60)) {
     const df0 = new VolatilityNode("vol", { tau: 3, window: 6, min_periods: 2 }).transform(
       new ReturnsNode("ret").transform(bars),
     );
-    // Volatilities that are NaN (above every number in Polars' order), zero or negative too.
+    // Volatilities that are NaN, zero or negative too. NaN compared as null: the node reads a
+    // NaN volatility as null (no value) and writes the NaN it computes as null.
     const v = (_col(df0, "vol") as (number | null)[]).map((x, i) =>
       i % 17 === 3 ? NaN : i % 19 === 4 ? 0 : i % 23 === 5 ? -1 : x
     );
@@ -67,8 +74,26 @@ Deno.test("AdjustedReturnsNode.transform() equals its Polars expression bit for 
         pl.lit(null),
       );
       _assertFramesEqual(
-        new AdjustedReturnsNode("adj", { delay }).transform(df),
-        df.withColumns(adj.alias("ret_0_vol_adj")),
+        _nanAsNull(new AdjustedReturnsNode("adj", { delay }).transform(df)),
+        _nanAsNull(df.withColumns(adj.alias("ret_0_vol_adj"))),
+        `${what}, delay ${delay}`,
+      );
+    }
+  }
+});
+
+Deno.test("AdjustedReturnsNode.transformColumns() equals transform() and agrees on tail slices", () => {
+  for (const [what, bars] of _variants(60)) {
+    const df = new VolatilityNode("vol", { tau: 3, window: 6, min_periods: 2 }).transform(
+      new ReturnsNode("ret").transform(bars),
+    );
+    for (const delay of [0, 1, 2]) {
+      const node = new AdjustedReturnsNode("adj", { delay });
+      _assertColumnsLikePolars(node, df, `${what}, delay ${delay}`);
+      _assertTailSlicesAgree(
+        node,
+        ColumnFrame.fromPolars(df),
+        delay + 1,
         `${what}, delay ${delay}`,
       );
     }

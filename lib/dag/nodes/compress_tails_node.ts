@@ -1,8 +1,8 @@
 /** `CompressTailsNode`: smooth clipping `scale · tanh(x / scale)` of chosen columns. */
-import pl from "nodejs-polars";
+import { type Column, type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns, _sameRows } from "./_frame.ts";
+import { _numbers, _requireCols } from "./_columns.ts";
 import { _merge, _names, _positiveNumber, _text } from "./_options.ts";
 
 /** Config of `CompressTailsNode` (the keys of its config template). */
@@ -41,19 +41,18 @@ export class CompressTailsNode extends TransformNode implements LookbackNode {
     return 1;
   }
 
-  /** Adds or replaces the compressed columns. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  /** Adds or replaces the compressed columns (`Math.tanh`; null stays null). */
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_cols, scale, suffix } = this.config;
-    _requireColumns(this.id, df, in_cols, "in_cols");
-    return _guard(this.id, () =>
-      _sameRows(
-        df,
-        df.withColumns(
-          ...in_cols.map((col) =>
-            pl.col(col).cast(pl.Float64).div(scale).tanh().mul(scale).alias(col + suffix)
-          ),
-        ),
-        in_cols.map((col) => col + suffix),
-      ));
+    _requireCols(this.id, frame, in_cols, "in_cols");
+    const out: [string, Column][] = [];
+    for (const col of in_cols) {
+      const x = _numbers(this.id, frame, col, "in_cols");
+      const n = x.length;
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) y[i] = Math.tanh((x[i] as number) / scale) * scale;
+      out.push([col + suffix, f64Column(y)]);
+    }
+    return frame.with(out);
   }
 }

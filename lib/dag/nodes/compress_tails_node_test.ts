@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
+import { ColumnFrame } from "../../frame/mod.ts";
 import { CompressTailsNode } from "./compress_tails_node.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import {
@@ -8,7 +9,13 @@ import {
   _assertStartIndependent,
   _bars,
   _col,
+  _variants,
 } from "./_test_utils.ts";
+import {
+  _assertColumnsLikePolars,
+  _assertTailSlicesAgree,
+  _nanAsNull,
+} from "./_column_test_utils.ts";
 
 Deno.test("CompressTailsNode.transform() applies scale * tanh(x / scale)", () => {
   const df = pl.DataFrame({ a: [0, 1, -10, 100, null], b: [2, 3, 4, 5, 6] });
@@ -29,4 +36,18 @@ Deno.test("CompressTailsNode.transform() is causal and start-independent", () =>
   assert.equal(node.lookbackBars(), 1);
   _assertPrefixCausal(node, df);
   _assertStartIndependent(node, df);
+});
+
+Deno.test("CompressTailsNode.transformColumns() equals transform(), Polars' tanh and tail slices", () => {
+  for (const [what, df] of _variants(60)) {
+    const node = new CompressTailsNode("ct", { in_cols: ["close", "volume"], scale: 150 });
+    _assertColumnsLikePolars(node, df, what);
+    _assertTailSlicesAgree(node, ColumnFrame.fromPolars(df), 1, what);
+    // Polars' tanh is another implementation of the same function: equal within an ulp or so.
+    const expected = _nanAsNull(df).withColumns(
+      pl.col("close").div(150).tanh().mul(150).alias("close"),
+    );
+    const out = node.transform(df);
+    _assertClose(_col(out, "close"), _col(expected, "close") as (number | null)[], 1e-12, what);
+  }
 });

@@ -1,9 +1,8 @@
 /** `CrossSectionalDemeanNode`: a column minus its mean across the assets at each timestamp. */
-import type pl from "nodejs-polars";
-import { DataError } from "../../errors/mod.ts";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns, _times, _values, _withValues } from "./_frame.ts";
+import { _numbers, _requireCols, _timeGroups } from "./_columns.ts";
 import { _merge, _name } from "./_options.ts";
 
 /** Config of `CrossSectionalDemeanNode` (the keys of its config template). */
@@ -16,9 +15,9 @@ export type CrossSectionalDemeanNodeConfig = {
 
 /**
  * `x − mean(x)` over the assets of each timestamp (the mean skips null/NaN values, which stay
- * null). The mean is summed in JS in frame order (ascending asset_id), so it is bit-identical
- * whatever else the frame holds, rather than relying on Polars' group-sum kernels. Causal with no lookback; depends on which assets are in
- * the frame (asset tiling changes it).
+ * null). The mean is summed in frame order (ascending asset_id) over the timestamp's rows
+ * only, so it is bit-identical whatever else the frame holds. Causal with no lookback; depends
+ * on which assets are in the frame (asset tiling changes it).
  */
 export class CrossSectionalDemeanNode extends TransformNode implements LookbackNode {
   /** Default config: `{in_col: "ret_0", out_col: "cs_demeaned"}`. */
@@ -44,38 +43,27 @@ export class CrossSectionalDemeanNode extends TransformNode implements LookbackN
   }
 
   /** Adds `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    _requireColumns(this.id, df, ["timestamp"], "");
-    return _guard(this.id, () => {
-      const ts = _times(df, "timestamp");
-      const x = _values(df, in_col);
-      const out = new Float64Array(x.length);
-      let start = 0;
-      while (start < x.length) {
-        const t = ts[start] as number;
-        let end = start;
-        let sum = 0;
-        let n = 0;
-        for (; end < x.length && ts[end] === t; end++) {
-          const v = x[end] as number;
-          if (!Number.isNaN(v)) {
-            sum += v;
-            n++;
-          }
+    const x = _numbers(this.id, frame, in_col, "in_col");
+    _requireCols(this.id, frame, ["timestamp"], "");
+    const groups = _timeGroups(this.id, frame);
+    const out = new Float64Array(x.length);
+    for (let g = 0; g + 1 < groups.length; g++) {
+      const a = groups[g] as number;
+      const b = groups[g + 1] as number;
+      let sum = 0;
+      let n = 0;
+      for (let i = a; i < b; i++) {
+        const v = x[i] as number;
+        if (!Number.isNaN(v)) {
+          sum += v;
+          n++;
         }
-        if (end < x.length && (ts[end] as number) < t) {
-          throw new DataError(
-            `Node ${this.id}: input frame row ${end} is earlier than row ${start}; frames must ` +
-              `be sorted by (timestamp, asset_id)`,
-          );
-        }
-        const mean = sum / n;
-        for (let i = start; i < end; i++) out[i] = (x[i] as number) - mean;
-        start = end;
       }
-      return _withValues(df, [[out_col, out]]);
-    });
+      const mean = sum / n;
+      for (let i = a; i < b; i++) out[i] = (x[i] as number) - mean;
+    }
+    return frame.with([[out_col, f64Column(out)]]);
   }
 }

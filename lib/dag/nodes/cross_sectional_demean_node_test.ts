@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { DataError } from "../../errors/mod.ts";
+import { ColumnFrame } from "../../frame/mod.ts";
 import { CrossSectionalDemeanNode } from "./cross_sectional_demean_node.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import {
@@ -9,7 +10,13 @@ import {
   _assertStartIndependent,
   _bars,
   _col,
+  _variants,
 } from "./_test_utils.ts";
+import {
+  _assertColumnsLikePolars,
+  _assertTailSlicesAgree,
+  _nanAsNull,
+} from "./_column_test_utils.ts";
 
 const _T = (m: number) => new Date(Date.UTC(2025, 0, 1, 0, m));
 
@@ -34,4 +41,31 @@ Deno.test("CrossSectionalDemeanNode.transform() is causal and start-independent"
   assert.equal(node.lookbackBars(), 1);
   _assertPrefixCausal(node, df);
   _assertStartIndependent(node, df);
+});
+
+Deno.test("CrossSectionalDemeanNode.transformColumns() equals transform(), Polars and tail slices", () => {
+  for (const [what, df] of _variants(60)) {
+    const node = new CrossSectionalDemeanNode("d", { in_col: "close", out_col: "y" });
+    _assertColumnsLikePolars(node, df, what);
+    _assertTailSlicesAgree(node, ColumnFrame.fromPolars(df), 1, what, { crossSectional: true });
+    // Polars' group mean sums in its own order: equal within rounding.
+    const x = pl.col("close");
+    const expected = _nanAsNull(df).withColumns(x.minus(x.mean().over("timestamp")).alias("y"));
+    _assertClose(
+      _col(node.transform(df), "y"),
+      _col(expected, "y") as (number | null)[],
+      1e-12,
+      what,
+    );
+  }
+});
+
+Deno.test("CrossSectionalDemeanNode.transformColumns() rejects a null timestamp", () => {
+  const frame = ColumnFrame.fromPolars(
+    pl.DataFrame({ timestamp: [1, null], asset_id: [1, 2], x: [1, 2] }),
+  );
+  assert.throws(
+    () => new CrossSectionalDemeanNode("d", { in_col: "x" }).transformColumns(frame),
+    /null timestamp/,
+  );
 });

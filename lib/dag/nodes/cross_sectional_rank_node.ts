@@ -1,8 +1,8 @@
 /** `CrossSectionalRankNode`: the rank of a column among the assets at each timestamp. */
-import pl from "nodejs-polars";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns, _values, _withValues } from "./_frame.ts";
+import { _numbers, _requireCols, _timeGroups } from "./_columns.ts";
 import { _normalQuantile } from "./_normal_quantile.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
@@ -25,8 +25,9 @@ export type CrossSectionalRankNodeConfig = {
 /**
  * Ranks a column across the assets of each timestamp (`.over("timestamp")`): ascending, ties
  * get their average rank, null/NaN values get null and do not count in n (the number of
- * valid values at the timestamp). Row by row in time, so causal with no lookback; the value
- * does depend on which assets are in the frame (asset tiling changes it).
+ * valid values at the timestamp). Each value depends only on its timestamp's rows, so it is
+ * causal with no lookback and start-independent; it does depend on which assets are in the
+ * frame (asset tiling changes it).
  */
 export class CrossSectionalRankNode extends TransformNode implements LookbackNode {
   /** Default config: `{in_col: "ret_0", out_col: "cs_rank", mode: "uniform"}`. */
@@ -54,26 +55,113 @@ export class CrossSectionalRankNode extends TransformNode implements LookbackNod
   }
 
   /** Adds `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col, mode } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    _requireColumns(this.id, df, ["timestamp"], "");
-    return _guard(this.id, () => {
-      const x = pl.col(in_col).cast(pl.Float64).fillNan(null);
-      const r = x.rank("average").over("timestamp").cast(pl.Float64);
-      const n = x.count().over("timestamp").cast(pl.Float64);
-      if (mode === "raw") return df.withColumns(r.alias(out_col));
-      if (mode === "uniform") {
-        const u = pl.when(n.gt(1)).then(r.minus(1).mul(2).div(n.minus(1)).minus(1)).otherwise(
-          pl.when(r.isNotNull()).then(pl.lit(0)).otherwise(pl.lit(null)),
-        );
-        return df.withColumns(u.cast(pl.Float64).alias(out_col));
-      }
-      const tmp = `__${this.id}_p`;
-      const p = _values(df.select(r.minus(0.5).div(n).alias(tmp)), tmp);
-      const z = new Float64Array(p.length);
-      for (let i = 0; i < p.length; i++) z[i] = _normalQuantile(p[i] as number);
-      return _withValues(df, [[out_col, z]]);
-    });
+    const x = _numbers(this.id, frame, in_col, "in_col");
+    _requireCols(this.id, frame, ["timestamp"], "");
+    const groups = _timeGroups(this.id, frame);
+    const out = new Float64Array(x.length);
+    let scratch: Float64Array | undefined;
+    const idx = new Int32Array(_SMALL_GROUP);
+    for (let g = 0; g + 1 < groups.length; g++) {
+      const a = groups[g] as number;
+      const b = groups[g + 1] as number;
+      if (b - a > _SMALL_GROUP) scratch = _sortedRanks(x, a, b, out, scratch);
+      else _insertionRanks(x, a, b, out, idx);
+      let n = 0;
+      for (let i = a; i < b; i++) if (!Number.isNaN(x[i] as number)) n++;
+      for (let i = a; i < b; i++) out[i] = _scaled(out[i] as number, n, mode);
+    }
+    return frame.with([[out_col, f64Column(out)]]);
   }
+}
+
+/** Groups up to this size are ranked by an insertion sort, larger ones by a native sort. */
+const _SMALL_GROUP = 32;
+
+/**
+ * Average ranks of `x[a..b)` into `out[a..b)` (NaN for NaN): the valid rows insertion-sorted by
+ * value in `idx` (at least `_SMALL_GROUP` long), then each run of equal values `[lo, hi)` of
+ * the sorted order gets `(lo + 1 + hi) / 2` — `lo` values are below it and `hi` at most it.
+ */
+function _insertionRanks(
+  x: Float64Array,
+  a: number,
+  b: number,
+  out: Float64Array,
+  idx: Int32Array,
+): void {
+  let m = 0;
+  for (let i = a; i < b; i++) {
+    const v = x[i] as number;
+    if (Number.isNaN(v)) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    let j = m++;
+    while (j > 0 && (x[idx[j - 1] as number] as number) > v) {
+      idx[j] = idx[j - 1] as number;
+      j--;
+    }
+    idx[j] = i;
+  }
+  for (let lo = 0; lo < m;) {
+    const v = x[idx[lo] as number] as number;
+    let hi = lo + 1;
+    while (hi < m && x[idx[hi] as number] === v) hi++;
+    const r = (lo + 1 + hi) / 2;
+    for (let k = lo; k < hi; k++) out[idx[k] as number] = r;
+    lo = hi;
+  }
+}
+
+/**
+ * `_insertionRanks` by sorting the valid values (in `scratch`, grown as needed and returned) and
+ * binary-searching each value's bounds: the same counts, so the same ranks.
+ */
+function _sortedRanks(
+  x: Float64Array,
+  a: number,
+  b: number,
+  out: Float64Array,
+  scratch: Float64Array | undefined,
+): Float64Array {
+  const buf = scratch !== undefined && scratch.length >= b - a ? scratch : new Float64Array(b - a);
+  let m = 0;
+  for (let i = a; i < b; i++) {
+    const v = x[i] as number;
+    if (!Number.isNaN(v)) buf[m++] = v;
+  }
+  const sorted = buf.subarray(0, m).sort();
+  for (let i = a; i < b; i++) {
+    const v = x[i] as number;
+    if (Number.isNaN(v)) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    const below = _bound(sorted, v, false);
+    const atMost = _bound(sorted, v, true);
+    out[i] = (below + 1 + atMost) / 2;
+  }
+  return buf;
+}
+
+/** Number of values in ascending `sorted` that are `< v` (or `<= v` when `inclusive`). */
+function _bound(sorted: Float64Array, v: number, inclusive: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const u = sorted[mid] as number;
+    if (u < v || (inclusive && u === v)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Rank `r` (NaN = null) among `n` valid values, scaled as `mode` says. */
+function _scaled(r: number, n: number, mode: CrossSectionalRankMode): number {
+  if (mode === "raw" || Number.isNaN(r)) return r;
+  if (mode === "uniform") return n > 1 ? ((r - 1) * 2) / (n - 1) - 1 : 0;
+  return _normalQuantile((r - 0.5) / n);
 }

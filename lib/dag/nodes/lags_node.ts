@@ -1,15 +1,9 @@
 /** `LagsNode`: per-asset lagged copies of columns. */
-import pl from "nodejs-polars";
+import type { Column, ColumnFrame } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import {
-  _cacheShifted,
-  _float64Column,
-  _guard,
-  _requireColumns,
-  _sameRows,
-  _tryAssetLayout,
-} from "./_frame.ts";
+import { _layout, _requireCols, _shiftColumn, _takeRows } from "./_columns.ts";
+import { type _AssetLayout, _laggedRows } from "./_frame.ts";
 import { _merge, _names, _nonNegativeInt, _positiveInt } from "./_options.ts";
 
 /** Config of `LagsNode` (the keys of its config template). */
@@ -61,52 +55,30 @@ export class LagsNode extends TransformNode implements LookbackNode {
     );
   }
 
-  /** Adds the lag columns. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  /**
+   * Adds the lag columns (any column kind; `_lag_0` shares the input column). On a regular
+   * frame an asset's lag k is the whole column shifted k·stride rows.
+   */
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_cols, n_lags, first_lag } = this.config;
-    _requireColumns(this.id, df, in_cols, "in_cols");
-    _requireColumns(this.id, df, ["asset_id"], "");
-    return _guard(this.id, () => {
-      const layout = _tryAssetLayout(df);
-      if (layout !== undefined && layout.stride > 0) {
-        // Regular frame: an asset's lag k is the whole column shifted k·stride rows.
-        const shift = layout.stride;
-        const lags = in_cols.flatMap((col) => {
-          const s = df.getColumn(col);
-          // Read each Float64 input once here rather than each lag in the next node.
-          if (s.dtype.equals(pl.Float64)) _float64Column(df, col);
-          return Array.from({ length: n_lags }, (_, i) => {
-            const k = first_lag + i;
-            const name = `${col}_lag_${k}`;
-            return {
-              col,
-              name,
-              rows: k * shift,
-              series: (k === 0 ? s : s.shift(k * shift)).alias(name),
-            };
-          });
-        });
-        const names = lags.map((l) => l.name);
-        const have = new Set(df.columns);
-        let out = df;
-        if (names.every((name) => !have.has(name))) {
-          out = df.hstack<pl.Series[]>(lags.map((l) => l.series)); // one call
-        } else {
-          for (const { series } of lags) out = out.withColumn(series);
-        }
-        _sameRows(df, out, names);
-        for (const { col, name, rows } of lags) _cacheShifted(df, out, { col, name, rows });
-        return out;
+    _requireCols(this.id, frame, in_cols, "in_cols");
+    _requireCols(this.id, frame, ["timestamp", "asset_id"], "");
+    const layout = _layout(this.id, frame);
+    const out: [string, Column][] = [];
+    for (const col of in_cols) {
+      const c = frame.column(col);
+      for (let i = 0; i < n_lags; i++) {
+        const k = first_lag + i;
+        out.push([`${col}_lag_${k}`, k === 0 ? c : _lag(c, layout, k)]);
       }
-      return df.withColumns(
-        ...in_cols.flatMap((col) =>
-          Array.from({ length: n_lags }, (_, i) => {
-            const k = first_lag + i;
-            const e = k === 0 ? pl.col(col) : pl.col(col).shift(k).over("asset_id");
-            return e.alias(`${col}_lag_${k}`);
-          })
-        ),
-      );
-    });
+    }
+    return frame.with(out);
   }
+}
+
+/** Each asset's value `k` rows earlier (null when none). */
+function _lag(column: Column, layout: _AssetLayout, k: number): Column {
+  return layout.stride > 0
+    ? _shiftColumn(column, k * layout.stride)
+    : _takeRows(column, _laggedRows(layout, k));
 }

@@ -2,10 +2,10 @@
  * `PeekingNode`: a DELIBERATELY non-causal node, for tests of the causality checks only.
  * Never use it in a model.
  */
-import pl from "nodejs-polars";
+import type { ColumnFrame } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns } from "./_frame.ts";
+import { _layout, _leadRows, _requireCols, _shiftColumn, _takeRows } from "./_columns.ts";
 import { _merge, _name } from "./_options.ts";
 
 /** Config of `PeekingNode` (the keys of its config template). */
@@ -45,13 +45,15 @@ export class PeekingNode extends TransformNode implements LookbackNode {
   }
 
   /** Adds `out_col` = the next row's `in_col` of the same asset (future data). */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    _requireColumns(this.id, df, ["asset_id"], "");
-    return _guard(
-      this.id,
-      () => df.withColumns(pl.col(in_col).shift(-1).over("asset_id").alias(out_col)),
-    );
+    _requireCols(this.id, frame, [in_col], "in_col");
+    _requireCols(this.id, frame, ["timestamp", "asset_id"], "");
+    const layout = _layout(this.id, frame);
+    const c = frame.column(in_col);
+    const next = layout.stride > 0
+      ? _shiftColumn(c, -layout.stride)
+      : _takeRows(c, _leadRows(layout, 1));
+    return frame.with([[out_col, next]]);
   }
 }

@@ -1,18 +1,11 @@
 /** `ResampleNode`: causal resampling of bars to a coarser period (right-closed, right-labelled). */
-import pl from "nodejs-polars";
 import { ConfigError } from "../../errors/mod.ts";
+import { type Column, ColumnFrame, f64Column, i64Column, timeColumn } from "../../frame/mod.ts";
 import { parseTimeframe } from "../../sim/bar_schema.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import {
-  type _AssetLayout,
-  _assetLayout,
-  _guard,
-  _requireColumns,
-  _sameRows,
-  _times,
-  _values,
-} from "./_frame.ts";
+import type { _AssetLayout } from "./_frame.ts";
+import { _layout, _numbers, _requireCols } from "./_columns.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
 /** Config of `ResampleNode` (the keys of its config template). */
@@ -83,110 +76,101 @@ export class ResampleNode extends TransformNode implements LookbackNode {
   }
 
   /** The resampled bars. */
-  transform(df: pl.DataFrame): pl.DataFrame {
-    const ohlcv = ["open", "high", "low", "close", "volume"];
-    _requireColumns(this.id, df, ["timestamp", "asset_id", ...ohlcv], "");
-    return _guard(this.id, () => {
-      const P = this.periodMs;
-      const typical = this.config.vwap_price === "typical";
-      const price = typical
-        ? pl.col("high").plus(pl.col("low")).plus(pl.col("close")).div(3)
-        : pl.col("close");
-      const hasSymbol = df.columns.includes("full_symbol");
-      const hasKnowledge = df.columns.includes("knowledge_timestamp");
-      const ms = pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Int64);
-      const toTime = (e: pl.Expr) => e.cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
-      const order = [
-        "timestamp",
-        "start_timestamp",
-        "asset_id",
-        ...(hasSymbol ? ["full_symbol"] : []),
-        ...ohlcv,
-        "vwap",
-        ...(hasKnowledge ? ["knowledge_timestamp"] : []),
-      ];
-      if (P === this.sourcePeriodMs) {
-        const fast = _passThrough(df, P, order, typical);
-        if (fast !== undefined) return fast;
-        return df.withColumns(
-          toTime(ms).alias("timestamp"),
-          toTime(ms.minus(P)).alias("start_timestamp"),
-          price.cast(pl.Float64).alias("vwap"),
-        ).select(...order);
-      }
-      const layout = _assetLayout(this.id, df);
-      const ts = _times(df, "timestamp");
-      const ids = _values(df, "asset_id");
-      const [open, high, low, close, volume] = ohlcv.map((c) => _values(df, c)) as [
-        Float64Array,
-        Float64Array,
-        Float64Array,
-        Float64Array,
-        Float64Array,
-      ];
-      const know = hasKnowledge ? _times(df, "knowledge_timestamp") : undefined;
-      const agg = _aggregate(layout, P, this.sourcePeriodMs, typical, {
-        ts,
-        open,
-        high,
-        low,
-        close,
-        volume,
-        know,
-      });
-      const time = (name: string, v: Float64Array) =>
-        pl.Series(name, v).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
-      const columns: pl.Series[] = [
-        time("timestamp", agg.label),
-        time("start_timestamp", agg.label.map((l) => l - P)),
-        pl.Series("asset_id", Float64Array.from(agg.firstRow, (r) => ids[r] as number)).cast(
-          pl.Int64,
-        ),
-      ];
-      if (hasSymbol) {
-        columns.push(df.getColumn("full_symbol").gather([...agg.firstRow]).alias("full_symbol"));
-      }
-      columns.push(
-        pl.Series("open", agg.open),
-        pl.Series("high", agg.high),
-        pl.Series("low", agg.low),
-        pl.Series("close", agg.close),
-        pl.Series("volume", agg.volume),
-        pl.Series("vwap", agg.vwap),
-      );
-      if (agg.know !== undefined) columns.push(time("knowledge_timestamp", agg.know));
-      return pl.DataFrame(columns).sort(["timestamp", "asset_id"]);
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
+    const id = this.id;
+    _requireCols(id, frame, ["timestamp", "asset_id", ..._OHLCV], "");
+    const P = this.periodMs;
+    const typical = this.config.vwap_price === "typical";
+    const ts = _numbers(id, frame, "timestamp");
+    const ids = _numbers(id, frame, "asset_id");
+    const [open, high, low, close, volume] = _OHLCV.map((c) => _numbers(id, frame, c)) as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
+    const know = frame.has("knowledge_timestamp")
+      ? _numbers(id, frame, "knowledge_timestamp")
+      : undefined;
+    const symbol = frame.has("full_symbol") ? frame.column("full_symbol") : undefined;
+    if (P === this.sourcePeriodMs) {
+      // The identity on the bar columns (same rows, so the same keys: the key cache is
+      // shared), plus start_timestamp and vwap. The key and time columns are new columns of
+      // their kind (a column read from Polars would go back as its original series).
+      const start = new Float64Array(ts.length);
+      for (let i = 0; i < ts.length; i++) start[i] = (ts[i] as number) - P;
+      return _output({
+        ts: timeColumn(ts),
+        start: timeColumn(start),
+        ids: i64Column(ids),
+        symbol,
+        ohlcv: _OHLCV.map((c) => frame.column(c)),
+        vwap: f64Column(typical ? _typical(high, low, close) : close),
+        know: know === undefined ? undefined : timeColumn(know),
+      }, frame.keyCache());
+    }
+    const layout = _layout(id, frame);
+    const agg = _aggregate(layout, P, this.sourcePeriodMs, typical, {
+      ts,
+      ids,
+      open,
+      high,
+      low,
+      close,
+      volume,
+      know,
+    });
+    return _output({
+      ts: timeColumn(agg.label),
+      start: timeColumn(agg.start),
+      ids: i64Column(agg.ids),
+      symbol: symbol === undefined
+        ? undefined
+        : frame.select(["full_symbol"]).gather(agg.firstRow).column("full_symbol"),
+      ohlcv: [agg.open, agg.high, agg.low, agg.close, agg.volume].map(f64Column),
+      vwap: f64Column(agg.vwap),
+      know: agg.know === undefined ? undefined : timeColumn(agg.know),
     });
   }
 }
 
-/**
- * The resampling at the source period with eager Polars calls (no query plan): the same
- * columns as the expression path when `timestamp` is already Datetime(ms, UTC) and the VWAP
- * price is `close` of type Float64 (else `undefined`: use the expression path).
- */
-function _passThrough(
-  df: pl.DataFrame,
-  P: number,
-  order: readonly string[],
-  typical: boolean,
-): pl.DataFrame | undefined {
-  const ts = df.getColumn("timestamp");
-  const close = df.getColumn("close");
-  if (typical || !ts.dtype.equals(pl.Datetime("ms", "UTC")) || !close.dtype.equals(pl.Float64)) {
-    return undefined;
-  }
-  const start = ts.cast(pl.Int64).minus(pl.Series("", [P]).cast(pl.Int64)).cast(
-    pl.Datetime("ms", "UTC"),
-  ).alias("start_timestamp");
-  const out = df.select(...order.filter((c) => c !== "start_timestamp" && c !== "vwap"));
-  out.insertAtIdx(order.indexOf("start_timestamp"), start);
-  out.insertAtIdx(order.indexOf("vwap"), close.alias("vwap"));
-  return _sameRows(df, out, ["start_timestamp", "vwap"]);
+const _OHLCV = ["open", "high", "low", "close", "volume"] as const;
+
+/** The output frame in the node's column order (`keyCache`: when its keys are the input's). */
+function _output(c: {
+  ts: Column;
+  start: Column;
+  ids: Column;
+  symbol: Column | undefined;
+  ohlcv: readonly Column[];
+  vwap: Column;
+  know: Column | undefined;
+}, keyCache?: Map<string, unknown>): ColumnFrame {
+  const cols: [string, Column][] = [["timestamp", c.ts], ["start_timestamp", c.start], [
+    "asset_id",
+    c.ids,
+  ]];
+  if (c.symbol !== undefined) cols.push(["full_symbol", c.symbol]);
+  _OHLCV.forEach((name, k) => cols.push([name, c.ohlcv[k] as Column]));
+  cols.push(["vwap", c.vwap]);
+  if (c.know !== undefined) cols.push(["knowledge_timestamp", c.know]);
+  return keyCache === undefined ? new ColumnFrame(cols) : new ColumnFrame(cols, { keyCache });
 }
 
-type _Columns = {
+/** `(high + low + close) / 3` per row. */
+function _typical(high: Float64Array, low: Float64Array, close: Float64Array): Float64Array {
+  const out = new Float64Array(close.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = ((high[i] as number) + (low[i] as number) + (close[i] as number)) / 3;
+  }
+  return out;
+}
+
+/** The input columns of `_aggregate` (`know`: knowledge times, when present). */
+type _Bars = {
   ts: Float64Array;
+  ids: Float64Array;
   open: Float64Array;
   high: Float64Array;
   low: Float64Array;
@@ -195,92 +179,201 @@ type _Columns = {
   know: Float64Array | undefined;
 };
 
+/** The resampled bars: one value per output row, sorted by (timestamp, asset_id). */
+type _Resampled = {
+  label: Float64Array;
+  start: Float64Array;
+  ids: Float64Array;
+  /** The input row of each output row's first source bar. */
+  firstRow: Uint32Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  vwap: Float64Array;
+  know: Float64Array | undefined;
+};
+
 /**
- * Aggregates each asset's consecutive rows with the same period label, in time order, with
- * plain sequential sums (Polars' group-by sums are not bit-reproducible across frame
- * layouts), keeping only complete periods (see `ResampleNode`).
+ * Aggregates each asset's consecutive rows with the same period label, keeping only complete
+ * periods (see `ResampleNode`), with plain sequential sums in time order (Polars' group-by
+ * sums are not bit-reproducible across frame layouts). Two passes over the rows in frame
+ * order (sequential reads, the per-asset state in small arrays): the first finds the periods
+ * and their output rows, the second aggregates.
  */
 function _aggregate(
   layout: _AssetLayout,
   P: number,
   source: number,
   typical: boolean,
-  c: _Columns,
-) {
-  const n = c.ts.length;
+  c: _Bars,
+): _Resampled {
+  const { ts, ids, open, high, low, close, volume, know } = c;
+  const n = ts.length;
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < n; i++) {
-    const t = c.ts[i] as number;
+    const t = ts[i] as number;
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   }
-  const label: number[] = [];
-  const firstRow: number[] = [];
-  const open: number[] = [];
-  const high: number[] = [];
-  const low: number[] = [];
-  const close: number[] = [];
-  const volume: number[] = [];
-  const vwap: number[] = [];
-  const know: number[] = [];
-  const { order, offsets } = layout;
-  for (let g = 0; g + 1 < offsets.length; g++) {
-    let k = offsets[g] as number;
-    const end = offsets[g + 1] as number;
-    while (k < end) {
-      const first = order[k] as number;
-      const t0 = c.ts[first] as number;
-      const l = t0 + ((P - (t0 % P)) % P);
-      let h = -Infinity;
-      let lw = Infinity;
-      let v = 0;
-      let pv = 0;
-      let psum = 0;
-      let count = 0;
-      let kt = -Infinity;
-      let last = first;
-      for (; k < end; k++) {
-        const i = order[k] as number;
-        if ((c.ts[i] as number) > l) break;
-        const hi_ = c.high[i] as number;
-        const lo_ = c.low[i] as number;
-        const cl = c.close[i] as number;
-        const vol = c.volume[i] as number;
-        const price = typical ? (hi_ + lo_ + cl) / 3 : cl;
-        if (hi_ > h) h = hi_;
-        if (lo_ < lw) lw = lo_;
-        v += vol;
-        pv += price * vol;
-        psum += price;
-        count++;
-        if (c.know !== undefined && (c.know[i] as number) > kt) kt = c.know[i] as number;
-        last = i;
+  const { offsets } = layout;
+  const groups = offsets.length - 1;
+  const s = layout.stride;
+  const groupOf = s > 0 ? undefined : _groupOf(layout);
+  const firstRowOf = (g: number) => s > 0 ? g : layout.order[offsets[g] as number] as number;
+  // Each asset's rank by id: periods with the same label come out in asset_id order.
+  const byId = Array.from({ length: groups }, (_, g) => g);
+  byId.sort((a, b) => (ids[firstRowOf(a)] as number) - (ids[firstRowOf(b)] as number));
+  const rank = new Int32Array(groups);
+  byId.forEach((g, r) => {
+    rank[g] = r;
+  });
+  const firstSource = source - P; // a period labelled L starts with the bar at L + firstSource
+  // Emitted labels lie in [base, hi]; a dense grid (label, rank) gives each its output row.
+  const base = lo + ((P - (lo % P)) % P);
+  const buckets = hi >= base ? Math.round((hi - base) / P) + 1 : 0;
+  const dense = buckets * groups <= n + 1024;
+  const grid = dense ? new Int32Array(buckets * groups) : undefined;
+  const sparse: { label: number[]; rank: number[] } = { label: [], rank: [] };
+  const cur = new Float64Array(groups);
+
+  // Pass 1: the emitted periods (a period starts at an asset's first row after its label).
+  cur.fill(-Infinity);
+  let m = 0;
+  for (let i = 0, g = 0; i < n; i++) {
+    if (groupOf !== undefined) g = groupOf[i] as number;
+    const t = ts[i] as number;
+    if (t > (cur[g] as number)) {
+      const l = t + ((P - (t % P)) % P);
+      cur[g] = l;
+      if (l <= hi && l + firstSource >= lo) {
+        m++;
+        if (grid !== undefined) {
+          grid[Math.round((l - base) / P) * groups + (rank[g] as number)] = 1;
+        } else {
+          sparse.label.push(l);
+          sparse.rank.push(rank[g] as number);
+        }
       }
-      if (l > hi || l - P + source < lo) continue;
-      label.push(l);
-      firstRow.push(first);
-      open.push(c.open[first] as number);
-      high.push(h);
-      low.push(lw);
-      close.push(c.close[last] as number);
-      volume.push(v);
-      vwap.push(v > 0 ? pv / v : psum / count);
-      know.push(kt);
+    }
+    if (groupOf === undefined && ++g === s) g = 0;
+  }
+  // Output rows: in grid order (dense), or by sorting the periods (in the order they start).
+  let rowOf: Uint32Array | undefined;
+  if (grid !== undefined) {
+    for (let key = 0, row = 0; key < grid.length; key++) {
+      grid[key] = grid[key] === 1 ? row++ : -1;
+    }
+  } else {
+    const { label, rank: r } = sparse;
+    const idx = Array.from({ length: m }, (_, q) => q);
+    idx.sort((a, b) =>
+      (label[a] as number) - (label[b] as number) || (r[a] as number) - (r[b] as number)
+    );
+    rowOf = new Uint32Array(m);
+    idx.forEach((q, row) => {
+      (rowOf as Uint32Array)[q] = row;
+    });
+  }
+
+  const out: _Resampled = {
+    label: new Float64Array(m),
+    start: new Float64Array(m),
+    ids: new Float64Array(m),
+    firstRow: new Uint32Array(m),
+    open: new Float64Array(m),
+    high: new Float64Array(m),
+    low: new Float64Array(m),
+    close: new Float64Array(m),
+    volume: new Float64Array(m),
+    vwap: new Float64Array(m),
+    know: know === undefined ? undefined : new Float64Array(m),
+  };
+  // Pass 2: each asset's running period: its output row (−1: not emitted) and sums.
+  const dst = new Int32Array(groups);
+  const h = new Float64Array(groups);
+  const lw = new Float64Array(groups);
+  const v = new Float64Array(groups);
+  const pv = new Float64Array(groups);
+  const psum = new Float64Array(groups);
+  const count = new Float64Array(groups);
+  const kt = new Float64Array(groups);
+  const last = new Int32Array(groups);
+  const flush = (g: number) => {
+    const d = dst[g] as number;
+    if (d < 0) return;
+    const vol = v[g] as number;
+    out.high[d] = h[g] as number;
+    out.low[d] = lw[g] as number;
+    out.close[d] = close[last[g] as number] as number;
+    out.volume[d] = vol;
+    out.vwap[d] = vol > 0 ? (pv[g] as number) / vol : (psum[g] as number) / (count[g] as number);
+    if (out.know !== undefined) out.know[d] = kt[g] === -Infinity ? Number.NaN : kt[g] as number;
+  };
+  cur.fill(-Infinity);
+  dst.fill(-1);
+  let started = 0; // emitted periods started so far (their index in `sparse`)
+  for (let i = 0, g = 0; i < n; i++) {
+    if (groupOf !== undefined) g = groupOf[i] as number;
+    const t = ts[i] as number;
+    if (t > (cur[g] as number)) {
+      flush(g);
+      const l = t + ((P - (t % P)) % P);
+      cur[g] = l;
+      let d = -1;
+      if (l <= hi && l + firstSource >= lo) {
+        d = grid !== undefined
+          ? grid[Math.round((l - base) / P) * groups + (rank[g] as number)] as number
+          : (rowOf as Uint32Array)[started] as number;
+        started++;
+        out.label[d] = l;
+        out.start[d] = l - P;
+        out.ids[d] = ids[i] as number;
+        out.firstRow[d] = i;
+        out.open[d] = open[i] as number;
+        h[g] = -Infinity;
+        lw[g] = Infinity;
+        v[g] = 0;
+        pv[g] = 0;
+        psum[g] = 0;
+        count[g] = 0;
+        kt[g] = -Infinity;
+      }
+      dst[g] = d;
+    }
+    if ((dst[g] as number) >= 0) {
+      const hi_ = high[i] as number;
+      const lo_ = low[i] as number;
+      const cl = close[i] as number;
+      const vol = volume[i] as number;
+      const price = typical ? (hi_ + lo_ + cl) / 3 : cl;
+      if (hi_ > (h[g] as number)) h[g] = hi_;
+      if (lo_ < (lw[g] as number)) lw[g] = lo_;
+      v[g] = (v[g] as number) + vol;
+      pv[g] = (pv[g] as number) + price * vol;
+      psum[g] = (psum[g] as number) + price;
+      count[g] = (count[g] as number) + 1;
+      if (know !== undefined && (know[i] as number) > (kt[g] as number)) kt[g] = know[i] as number;
+      last[g] = i;
+    }
+    if (groupOf === undefined && ++g === s) g = 0;
+  }
+  for (let g = 0; g < groups; g++) flush(g);
+  return out;
+}
+
+/** For each row, its asset group in the layout. */
+function _groupOf(layout: _AssetLayout): Int32Array {
+  const { order, offsets } = layout;
+  const out = new Int32Array(order.length);
+  for (let g = 0; g + 1 < offsets.length; g++) {
+    for (let k = offsets[g] as number; k < (offsets[g + 1] as number); k++) {
+      out[order[k] as number] = g;
     }
   }
-  const f = (x: number[]) => Float64Array.from(x);
-  return {
-    label: f(label),
-    firstRow: Uint32Array.from(firstRow),
-    open: f(open),
-    high: f(high),
-    low: f(low),
-    close: f(close),
-    volume: f(volume),
-    vwap: f(vwap),
-    know: c.know === undefined ? undefined : f(know),
-  };
+  return out;
 }
 
 function _period(id: string, key: string, value: string): number {

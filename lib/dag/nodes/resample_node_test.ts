@@ -1,17 +1,20 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { ConfigError } from "../../errors/mod.ts";
+import { ColumnFrame } from "../../frame/mod.ts";
 import { ResampleNode } from "./resample_node.ts";
 import {
   _assertClose,
   _assertFramesEqual,
   _assertPrefixCausal,
+  _ASSETS,
   _bars,
   _col,
   _FIVE_MIN,
   _T0,
   _variants,
 } from "./_test_utils.ts";
+import { _assertColumnsLikePolars, _nanAsNull } from "./_column_test_utils.ts";
 
 type _Bar = { t: number; a: number; o: number; h: number; l: number; c: number; v: number };
 
@@ -107,6 +110,24 @@ Deno.test("ResampleNode.transform() aggregates right-closed, right-labelled peri
   }
 });
 
+Deno.test("ResampleNode.transform() orders periods far apart in time (sparse labels) by (timestamp, asset_id)", () => {
+  const a = _bars(64);
+  // The same bars 40 days later (3,840 periods of 15m between the two blocks), one asset fewer.
+  const later = a.filter(pl.col("asset_id").neq(pl.lit(_ASSETS[0]))).withColumns(
+    pl.col("timestamp").cast(pl.Int64).plus(40 * 86_400_000).cast(pl.Datetime("ms", "UTC")),
+  );
+  const df = a.vstack(later);
+  const node = new ResampleNode("rs", { period: "15m" });
+  const out = node.transform(df);
+  const exp = _expected(df, 900_000, _FIVE_MIN, false) as (_Bar & { vwap: number })[];
+  assert.ok(exp.length > 0);
+  assert.deepEqual(_col(out, "timestamp"), exp.map((r) => r.t));
+  assert.deepEqual(_col(out, "asset_id"), exp.map((r) => r.a));
+  assert.deepEqual(_col(out, "open"), exp.map((r) => r.o));
+  assert.deepEqual(_col(out, "close"), exp.map((r) => r.c));
+  _assertClose(_col(out, "vwap"), exp.map((r) => r.vwap), 1e-10, "vwap");
+});
+
 Deno.test("ResampleNode.transform() drops the periods cut by the frame's start and end", () => {
   const df = _bars(64);
   const node = new ResampleNode("rs", { period: "15m" });
@@ -186,7 +207,7 @@ Deno.test("ResampleNode() rejects periods that do not divide", () => {
   assert.throws(() => new ResampleNode("rs", { period: "soon" }), /not a bar period/);
 });
 
-Deno.test("ResampleNode.transform() at the source period equals its Polars expression bit for bit", () => {
+Deno.test("ResampleNode.transform() at the source period equals its Polars expression bit for bit (NaN compared as null)", () => {
   for (const [what, bars] of _variants(30)) {
     const df = bars.withColumns(pl.col("timestamp").alias("knowledge_timestamp"));
     const ms = pl.col("timestamp").cast(pl.Datetime("ms", "UTC")).cast(pl.Int64);
@@ -208,6 +229,59 @@ Deno.test("ResampleNode.transform() at the source period equals its Polars expre
       "vwap",
       "knowledge_timestamp",
     );
-    _assertFramesEqual(new ResampleNode("rs", { period: "5m" }).transform(df), expected, what);
+    // NaN compared as null: the node writes the NaN it computes as null.
+    _assertFramesEqual(
+      _nanAsNull(new ResampleNode("rs", { period: "5m" }).transform(df)),
+      _nanAsNull(expected),
+      what,
+    );
+  }
+});
+
+Deno.test("ResampleNode.transform() writes times as Datetime(ms, UTC) and asset_id as Int64", () => {
+  const df = _bars(40).withColumns(
+    pl.col("timestamp").alias("knowledge_timestamp"),
+    pl.col("asset_id").cast(pl.UInt64),
+  );
+  for (const period of ["5m", "15m"]) {
+    const out = new ResampleNode("rs", { period }).transform(df);
+    const types = Object.fromEntries(out.columns.map((c, i) => [c, String(out.dtypes[i])]));
+    const time = String(pl.Datetime("ms", "UTC"));
+    assert.equal(types["timestamp"], time, period);
+    assert.equal(types["start_timestamp"], time, period);
+    assert.equal(types["knowledge_timestamp"], time, period);
+    assert.equal(types["asset_id"], String(pl.Int64), period);
+    assert.equal(types["full_symbol"], String(pl.String), period);
+    assert.equal(types["vwap"], String(pl.Float64), period);
+  }
+});
+
+Deno.test("ResampleNode.transformColumns() equals transform() and agrees on tail slices", () => {
+  for (const [what, bars] of _variants(70)) {
+    const df = bars.withColumns(pl.col("timestamp").alias("knowledge_timestamp"));
+    for (const period of ["5m", "15m", "1h"] as const) {
+      const node = new ResampleNode("rs", { period, vwap_price: "typical" });
+      _assertColumnsLikePolars(node, df, `${what}, ${period}`);
+      const frame = ColumnFrame.fromPolars(df);
+      const full = node.transformColumns(frame);
+      const P = node.periodMs;
+      const ts = frame.values("timestamp");
+      const labels = full.values("timestamp");
+      for (const k of [1, 5, 17, 40]) {
+        // The slice from the first row of the k-th timestamp.
+        const s = _T0 + (k + 1) * _FIVE_MIN;
+        const start = ts.findIndex((t) => t >= s);
+        const part = node.transformColumns(frame.slice(start, frame.height - start));
+        // Every period whose first source bar is in the slice, identical to the full run.
+        const firstComplete = Math.ceil((s - _FIVE_MIN) / P) * P + P;
+        const from = labels.findIndex((l) => l >= firstComplete);
+        const expected = from < 0 ? full.slice(full.height, 0) : full.slice(from, full.height);
+        const where = `${what}, ${period}, from ${k}`;
+        const kinds = (f: ColumnFrame) => f.columns.map((c) => f.column(c).kind);
+        assert.deepEqual(kinds(part), kinds(expected), `${where}: kinds`);
+        assert.ok(part.height > 0, where);
+        _assertFramesEqual(part.toPolars(), expected.toPolars(), where);
+      }
+    }
   }
 });

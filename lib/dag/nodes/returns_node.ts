@@ -1,15 +1,9 @@
 /** `ReturnsNode`: per-asset simple or log returns of a price column. */
-import pl from "nodejs-polars";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import {
-  _float64Column,
-  _guard,
-  _previousRows,
-  _requireColumns,
-  _tryAssetLayout,
-  _withNullableValues,
-} from "./_frame.ts";
+import { _previousRows } from "./_frame.ts";
+import { _layout, _numbers, _requireCols } from "./_columns.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
 /** Config of `ReturnsNode` (the keys of its config template). */
@@ -24,7 +18,8 @@ export type ReturnsNodeConfig = {
 
 /**
  * Per-asset returns over one bar: the return at bar t uses the asset's rows t−1 and t (the
- * previous row of the asset, whatever its timestamp); the asset's first row gets null.
+ * previous row of the asset, whatever its timestamp); null where there is no previous row
+ * (the asset's first row) or either price is null.
  */
 export class ReturnsNode extends TransformNode implements LookbackNode {
   /** Default config: `{in_col: "close", out_col: "ret_0", mode: "pct"}`. */
@@ -52,53 +47,36 @@ export class ReturnsNode extends TransformNode implements LookbackNode {
   }
 
   /** Adds `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col, mode } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    _requireColumns(this.id, df, ["asset_id"], "");
-    return _guard(this.id, () => {
-      if (mode === "pct") {
-        const fast = _pctReturns(df, in_col, out_col);
-        if (fast !== undefined) return fast;
-      }
-      const p = pl.col(in_col).cast(pl.Float64);
-      const ratio = p.div(p.shift(1));
-      const ret = mode === "pct" ? ratio.minus(1) : ratio.log();
-      return df.withColumns(ret.over("asset_id").alias(out_col));
-    });
-  }
-}
-
-/**
- * Simple returns computed in JS over the asset layout: the same IEEE operations as the Polars
- * expression (`p_t / p_{t−1} − 1`, null where either price is null or there is no previous
- * row, NaN kept as NaN), without a query plan. `undefined` (use Polars) unless the price column
- * is Float64 and the frame's keys give a valid layout.
- */
-function _pctReturns(df: pl.DataFrame, inCol: string, outCol: string): pl.DataFrame | undefined {
-  const col = _float64Column(df, inCol);
-  if (col === undefined) return undefined;
-  const layout = _tryAssetLayout(df);
-  if (layout === undefined) return undefined;
-  const { values: p, nulls } = col;
-  const n = p.length;
-  const ret = new Float64Array(n);
-  const nullRows: number[] = [];
-  const s = layout.stride;
-  if (s > 0 && nulls === undefined) {
-    // Regular frame without null prices: the previous row of the asset is `s` rows up.
-    for (let i = 0; i < Math.min(s, n); i++) nullRows.push(i);
-    for (let i = s; i < n; i++) ret[i] = (p[i] as number) / (p[i - s] as number) - 1;
-  } else {
-    const prev = _previousRows(layout);
-    for (let i = 0; i < n; i++) {
-      const j = prev[i] as number;
-      if (j < 0 || (nulls !== undefined && (nulls[i] === 1 || nulls[j] === 1))) {
-        nullRows.push(i);
+    const p = _numbers(this.id, frame, in_col, "in_col");
+    _requireCols(this.id, frame, ["asset_id"], "");
+    const layout = _layout(this.id, frame);
+    const n = p.length;
+    const ret = new Float64Array(n);
+    const log = mode === "log";
+    const s = layout.stride;
+    if (s > 0) {
+      // Regular frame: the asset's previous row is `s` rows up.
+      const head = Math.min(s, n);
+      ret.fill(Number.NaN, 0, head);
+      if (log) {
+        for (let i = s; i < n; i++) ret[i] = Math.log((p[i] as number) / (p[i - s] as number));
       } else {
-        ret[i] = (p[i] as number) / (p[j] as number) - 1;
+        for (let i = s; i < n; i++) ret[i] = (p[i] as number) / (p[i - s] as number) - 1;
+      }
+    } else {
+      const prev = _previousRows(layout);
+      for (let i = 0; i < n; i++) {
+        const j = prev[i] as number;
+        if (j < 0) {
+          ret[i] = Number.NaN;
+        } else {
+          const r = (p[i] as number) / (p[j] as number);
+          ret[i] = log ? Math.log(r) : r - 1;
+        }
       }
     }
+    return frame.with([[out_col, f64Column(ret)]]);
   }
-  return _withNullableValues(df, outCol, ret, Uint32Array.from(nullRows));
 }

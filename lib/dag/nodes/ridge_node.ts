@@ -1,9 +1,9 @@
 /** `RidgeNode`: a pooled ridge regression with a JSON fit state. */
-import pl from "nodejs-polars";
 import { ConfigError, DataError } from "../../errors/mod.ts";
-import type { JsonValue, NodeFrames } from "../node.ts";
+import { ColumnFrame, f64Column } from "../../frame/mod.ts";
+import type { ColumnFrames, JsonValue, NodeFrames } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _guard, _requireColumns, _values } from "./_frame.ts";
+import { _layout, _leadRows, _numbers, _requireCols } from "./_columns.ts";
 import { _boolean, _merge, _name, _names, _positiveInt, _positiveNumber } from "./_options.ts";
 
 /** Config of `RidgeNode` (the keys of its config template). */
@@ -46,7 +46,9 @@ export type RidgeFitState = {
  * keeps the rows where every feature and the target are finite, and solves
  * `(XcᵀXc + αI) β = Xcᵀyc` on centred data by Cholesky (in JS: features are few), with
  * intercept `ȳ − x̄·β`. `predict` adds `out_col = intercept + Σ coef_i · feature_i` (row by
- * row, null where a feature is null; never reads other rows). Both return `{df_out}`.
+ * row, null where a feature is null; never reads other rows). Both return `{df_out}`. The
+ * computation is on `ColumnFrame`s (`fitColumns` / `predictColumns`); `fit` / `predict`
+ * convert Polars frames around it.
  */
 export class RidgeNode implements LookbackNode {
   /** Default config (see `RidgeNodeConfig`). */
@@ -86,27 +88,28 @@ export class RidgeNode implements LookbackNode {
     return 1;
   }
 
-  /** Learns the coefficients on `df_in` and returns its predictions on it. */
+  /** Learns the coefficients on `df_in` and returns its predictions on it (Polars). */
   fit(inputs: NodeFrames): NodeFrames {
     const df = this.#input(inputs);
-    const { features, target_col, target_horizon, alpha, fit_intercept } = this.config;
-    _requireColumns(this.id, df, [...features, target_col], "features/target_col");
-    _requireColumns(this.id, df, ["asset_id"], "");
-    this.#state = _guard(this.id, () => {
-      const target = `__${this.id}_target`;
-      const withTarget = df.withColumns(
-        pl.col(target_col).cast(pl.Float64).shift(-target_horizon).over("asset_id").alias(target),
-      );
-      const cols = features.map((f) => _values(withTarget, f));
-      const y = _values(withTarget, target);
-      return _solveRidge(this.id, cols, y, { alpha, fitIntercept: fit_intercept, features });
-    });
-    return { df_out: this.#apply(df) };
+    return { df_out: this.#fitFrame(ColumnFrame.fromPolars(df)).toPolars() };
   }
 
   /** Returns `df_in` with the predictions; throws `ConfigError` before `fit`/`setFitState`. */
   predict(inputs: NodeFrames): NodeFrames {
-    return { df_out: this.#apply(this.#input(inputs)) };
+    const df = this.#input(inputs);
+    const state = this.#fitted();
+    return { df_out: this.#apply(ColumnFrame.fromPolars(df), state).toPolars() };
+  }
+
+  /** `fit` on column frames: learns the coefficients on `df_in`, returns its predictions. */
+  fitColumns(inputs: ColumnFrames): ColumnFrames {
+    return { df_out: this.#fitFrame(this.#input(inputs)) };
+  }
+
+  /** `predict` on column frames. */
+  predictColumns(inputs: ColumnFrames): ColumnFrames {
+    const frame = this.#input(inputs);
+    return { df_out: this.#apply(frame, this.#fitted()) };
   }
 
   /** `{features, coef, intercept, alpha, n}`, or null before `fit`. */
@@ -153,13 +156,13 @@ export class RidgeNode implements LookbackNode {
     };
   }
 
-  #input(inputs: NodeFrames): pl.DataFrame {
+  #input<T>(inputs: Record<string, T>): T {
     const df = inputs["df_in"];
     if (df === undefined) throw new ConfigError(`Node ${this.id}: missing input 'df_in'`);
     return df;
   }
 
-  #apply(df: pl.DataFrame): pl.DataFrame {
+  #fitted(): RidgeFitState {
     const s = this.#state;
     if (s === null) {
       throw new ConfigError(
@@ -167,14 +170,37 @@ export class RidgeNode implements LookbackNode {
           `with setFitState()`,
       );
     }
-    _requireColumns(this.id, df, s.features, "features");
-    return _guard(this.id, () => {
-      let e: pl.Expr = pl.lit(s.intercept);
-      s.features.forEach((f, i) => {
-        e = e.plus(pl.col(f).cast(pl.Float64).mul(s.coef[i] as number));
-      });
-      return df.withColumns(e.alias(this.config.out_col));
+    return s;
+  }
+
+  /** Fits on `frame` (the target: `target_col` `target_horizon` rows later per asset). */
+  #fitFrame(frame: ColumnFrame): ColumnFrame {
+    const { features, target_col, target_horizon, alpha, fit_intercept } = this.config;
+    _requireCols(this.id, frame, [...features, target_col], "features/target_col");
+    _requireCols(this.id, frame, ["timestamp", "asset_id"], "");
+    const cols = features.map((f) => _numbers(this.id, frame, f, "features/target_col"));
+    const ret = _numbers(this.id, frame, target_col, "features/target_col");
+    const lead = _leadRows(_layout(this.id, frame), target_horizon);
+    const y = new Float64Array(frame.height);
+    for (let i = 0; i < y.length; i++) {
+      const r = lead[i] as number;
+      y[i] = r < 0 ? Number.NaN : ret[r] as number;
+    }
+    this.#state = _solveRidge(this.id, cols, y, { alpha, fitIntercept: fit_intercept, features });
+    return this.#apply(frame, this.#state);
+  }
+
+  /** Adds `out_col = intercept + Σ coef_i · feature_i` (summed in feature order). */
+  #apply(frame: ColumnFrame, s: RidgeFitState): ColumnFrame {
+    _requireCols(this.id, frame, s.features, "features");
+    const n = frame.height;
+    const out = new Float64Array(n).fill(s.intercept);
+    s.features.forEach((f, k) => {
+      const x = _numbers(this.id, frame, f, "features");
+      const c = s.coef[k] as number;
+      for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (x[i] as number) * c;
     });
+    return frame.with([[this.config.out_col, f64Column(out)]]);
   }
 }
 
@@ -186,12 +212,15 @@ function _solveRidge(
   options: { alpha: number; fitIntercept: boolean; features: string[] },
 ): RidgeFitState {
   const p = cols.length;
-  const rows: number[] = [];
+  const complete = new Uint32Array(y.length);
+  let n = 0;
   for (let i = 0; i < y.length; i++) {
     if (!Number.isFinite(y[i] as number)) continue;
-    if (cols.every((c) => Number.isFinite(c[i] as number))) rows.push(i);
+    let ok = true;
+    for (let j = 0; j < p && ok; j++) ok = Number.isFinite((cols[j] as Float64Array)[i] as number);
+    if (ok) complete[n++] = i;
   }
-  const n = rows.length;
+  const rows = complete.subarray(0, n);
   if (n === 0 || (options.alpha === 0 && n <= p)) {
     throw new DataError(
       `Node ${id}: ${n} complete rows to fit ${p} feature(s) on (rows with a null feature or ` +
@@ -201,7 +230,8 @@ function _solveRidge(
   const xMean = new Float64Array(p);
   let yMean = 0;
   if (options.fitIntercept) {
-    for (const i of rows) {
+    for (let r = 0; r < n; r++) {
+      const i = rows[r] as number;
       yMean += y[i] as number;
       for (let j = 0; j < p; j++) {
         xMean[j] = (xMean[j] as number) + ((cols[j] as Float64Array)[i] as number);
@@ -213,7 +243,8 @@ function _solveRidge(
   const a = new Float64Array(p * p);
   const b = new Float64Array(p);
   const xi = new Float64Array(p);
-  for (const i of rows) {
+  for (let r = 0; r < n; r++) {
+    const i = rows[r] as number;
     for (let j = 0; j < p; j++) {
       xi[j] = ((cols[j] as Float64Array)[i] as number) - (xMean[j] as number);
     }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { ConfigError, DataError } from "../../errors/mod.ts";
+import { ColumnFrame } from "../../frame/mod.ts";
 import { RidgeNode } from "./ridge_node.ts";
 import {
   _assertClose,
@@ -13,6 +14,7 @@ import {
   _rng,
   _T0,
 } from "./_test_utils.ts";
+import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 /**
  * Long frame with features x1, x2 and a return column whose NEXT value per asset is
@@ -64,8 +66,19 @@ Deno.test("RidgeNode.fit() recovers known coefficients pooled across assets", ()
   );
 });
 
-Deno.test("RidgeNode.fit() shrinks by alpha as the closed form says", () => {
-  const df = _synthetic(100, 0.5);
+/** `df` without some rows of the second asset (an irregular frame: a gap and a late start). */
+function _irregular(df: pl.DataFrame): pl.DataFrame {
+  const row = pl.col("timestamp").cumCount().over("asset_id");
+  return df.filter(
+    pl.col("asset_id").neq(pl.lit(_ASSETS[1])).or(row.gtEq(5).and(row.lt(40).or(row.gt(44)))),
+  );
+}
+
+Deno.test("RidgeNode.fit() shrinks by alpha as the closed form says (any frame)", () => {
+  for (const df of [_synthetic(100, 0.5), _irregular(_synthetic(100, 0.5))]) _checkClosedForm(df);
+});
+
+function _checkClosedForm(df: pl.DataFrame): void {
   const alpha = 7;
   const node = new RidgeNode("ridge", { features: ["x1"], target_col: "ret", alpha });
   node.fit({ df_in: df });
@@ -95,7 +108,8 @@ Deno.test("RidgeNode.fit() shrinks by alpha as the closed form says", () => {
   assert.ok(Math.abs((state.coef[0] as number) - beta) < 1e-12);
   assert.ok(Math.abs(state.intercept - (my - beta * mx)) < 1e-12);
   assert.equal(state.alpha, alpha);
-});
+  assert.equal((node.getFitState() as { n: number }).n, pairs.length);
+}
 
 Deno.test("RidgeNode fit state round-trips through JSON", () => {
   const df = _synthetic(60, 0.3);
@@ -148,4 +162,24 @@ Deno.test("RidgeNode.predict() is causal and start-independent", () => {
   assert.equal(node.lookbackBars(), 1);
   _assertPrefixCausal(node, df);
   _assertStartIndependent(node, df);
+});
+
+Deno.test("RidgeNode.fitColumns()/predictColumns() equal fit()/predict() and agree on tail slices", () => {
+  for (const df of [_synthetic(60, 0.3), _irregular(_synthetic(60, 0.3))]) {
+    const viaPolars = new RidgeNode("ridge", { ..._CONFIG, alpha: 0.5 });
+    const fitted = viaPolars.fit({ df_in: df })["df_out"] as pl.DataFrame;
+    const viaColumns = new RidgeNode("ridge", { ..._CONFIG, alpha: 0.5 });
+    const frame = ColumnFrame.fromPolars(df);
+    const out = viaColumns.fitColumns({ df_in: frame })["df_out"] as ColumnFrame;
+    assert.deepEqual(viaColumns.getFitState(), viaPolars.getFitState());
+    _assertFramesEqual(out.toPolars(), fitted, "fitColumns vs fit");
+    _assertColumnsLikePolars(viaColumns, df, "predictColumns vs predict");
+    _assertTailSlicesAgree(viaColumns, frame, 1, "predictColumns");
+  }
+  const node = new RidgeNode("ridge", _CONFIG);
+  assert.throws(
+    () => node.predictColumns({ df_in: ColumnFrame.fromPolars(_synthetic(5, 0)) }),
+    /predict called before fit/,
+  );
+  assert.throws(() => node.fitColumns({}), /missing input 'df_in'/);
 });

@@ -1,17 +1,9 @@
 /** `RollingMeanNode`: per-asset rolling mean over a window of bars, exactly window-local. */
-import type pl from "nodejs-polars";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import {
-  _assetLayout,
-  _gather,
-  _guard,
-  _perAsset,
-  _requireColumns,
-  _scatter,
-  _values,
-  _withValues,
-} from "./_frame.ts";
+import { _gather, _perAsset, _scatter } from "./_frame.ts";
+import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _minPeriods, _name, _positiveInt } from "./_options.ts";
 import { _rollingMean } from "./_window_sum.ts";
 
@@ -61,14 +53,19 @@ export class RollingMeanNode extends TransformNode implements LookbackNode {
   }
 
   /** Adds `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col, window } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    return _guard(this.id, () => {
-      const layout = _assetLayout(this.id, df);
-      const x = _gather(_values(df, in_col), layout);
-      const mean = _perAsset(x, layout, (seg) => _rollingMean(seg, window, this.#minPeriods));
-      return _withValues(df, [[out_col, _scatter(mean, layout)]]);
-    });
+    const values = _numbers(this.id, frame, in_col, "in_col");
+    const layout = _layout(this.id, frame);
+    const minPeriods = this.#minPeriods;
+    let mean: Float64Array;
+    if (layout.stride > 0) {
+      // Regular frame: the kernel runs on the frame as is, each asset on its own.
+      mean = _rollingMean(values, window, minPeriods, layout.stride);
+    } else {
+      const x = _gather(values, layout);
+      mean = _scatter(_perAsset(x, layout, (seg) => _rollingMean(seg, window, minPeriods)), layout);
+    }
+    return frame.with([[out_col, f64Column(mean)]]);
   }
 }

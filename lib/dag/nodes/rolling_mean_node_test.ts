@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ColumnFrame } from "../../frame/mod.ts";
 import pl from "nodejs-polars";
 import { DataError } from "../../errors/mod.ts";
 import { RollingMeanNode } from "./rolling_mean_node.ts";
@@ -12,6 +13,7 @@ import {
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
+import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 function _naiveMean(x: (number | null)[], window: number, minPeriods: number): (number | null)[] {
   return x.map((_, t) => {
@@ -76,5 +78,16 @@ Deno.test("RollingMeanNode.transform() rejects frames not sorted within an asset
 Deno.test("RollingMeanNode.transform() on many assets equals each asset alone, bit for bit", () => {
   for (const [what, df] of _variants(100)) {
     _assertSameAsPerAsset(new RollingMeanNode("m", { window: 9, min_periods: 3 }), df, what);
+  }
+});
+
+Deno.test("RollingMeanNode.transformColumns() equals transform() and agrees on tail slices", () => {
+  for (const [what, df] of _variants(100)) {
+    for (const [window, minPeriods] of [[9, 3], [20, null]] as const) {
+      const node = new RollingMeanNode("m", { window, min_periods: minPeriods });
+      const where = `${what}, window ${window}`;
+      _assertColumnsLikePolars(node, df, where);
+      _assertTailSlicesAgree(node, ColumnFrame.fromPolars(df), window, where);
+    }
   }
 });

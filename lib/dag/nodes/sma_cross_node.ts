@@ -1,8 +1,9 @@
 /** `SmaCrossNode`: long/flat signal of a fast over a slow simple moving average. */
-import type pl from "nodejs-polars";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _assetLayout, _gather, _guard, _requireColumns, _values, _withValues } from "./_frame.ts";
+import { _gather } from "./_frame.ts";
+import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _name, _positiveInt } from "./_options.ts";
 import { _fullWindowMeans, _windowSums } from "./_window_sum.ts";
 
@@ -60,41 +61,33 @@ export class SmaCrossNode extends TransformNode implements LookbackNode {
   }
 
   /** Adds `fast_col`, `slow_col` and `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, fast, slow, fast_col, slow_col, out_col } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    return _guard(this.id, () => {
-      const layout = _assetLayout(this.id, df);
-      const values = _values(df, in_col);
-      const signal = new Float64Array(values.length);
-      if (layout.stride > 0) {
-        // Regular frame: the kernel runs on the frame as is. Missing prices need no special
-        // case here: a window holding a NaN sums to NaN, as `_fullWindowMeans` gives it.
-        const s = layout.stride;
-        const [sumFast, sumSlow] = _windowSums(values, [fast, slow], 1, s) as [
-          Float64Array,
-          Float64Array,
-        ];
-        const smaFast = sumFast; // in place: sums to means
-        const smaSlow = sumSlow;
-        const firstFast = (fast - 1) * s;
-        const firstSlow = (slow - 1) * s;
-        for (let i = 0; i < signal.length; i++) {
-          const fv = i >= firstFast ? (sumFast[i] as number) / fast : Number.NaN;
-          const sv = i >= firstSlow ? (sumSlow[i] as number) / slow : Number.NaN;
-          smaFast[i] = fv;
-          smaSlow[i] = sv;
-          signal[i] = fv > sv ? 1 : 0;
-        }
-        return _withValues(df, [
-          [fast_col, smaFast],
-          [slow_col, smaSlow],
-          [out_col, signal],
-        ]);
+    const values = _numbers(this.id, frame, in_col, "in_col");
+    const layout = _layout(this.id, frame);
+    const n = values.length;
+    const signal = new Float64Array(n);
+    let smaFast: Float64Array;
+    let smaSlow: Float64Array;
+    if (layout.stride > 0) {
+      // Regular frame: the kernel runs on the frame as is. Missing prices need no special
+      // case here: a window holding a NaN sums to NaN, as `_fullWindowMeans` gives it.
+      const s = layout.stride;
+      [smaFast, smaSlow] = _windowSums(values, [fast, slow], 1, s) as [Float64Array, Float64Array];
+      // In place: sums to means.
+      const firstFast = Math.min((fast - 1) * s, n);
+      const firstSlow = Math.min((slow - 1) * s, n);
+      smaFast.fill(Number.NaN, 0, firstFast);
+      smaSlow.fill(Number.NaN, 0, firstSlow);
+      for (let i = firstFast; i < n; i++) smaFast[i] = (smaFast[i] as number) / fast;
+      for (let i = firstSlow; i < n; i++) smaSlow[i] = (smaSlow[i] as number) / slow;
+      for (let i = 0; i < n; i++) {
+        signal[i] = (smaFast[i] as number) > (smaSlow[i] as number) ? 1 : 0;
       }
+    } else {
       const x = _gather(values, layout);
-      const smaFast = new Float64Array(x.length);
-      const smaSlow = new Float64Array(x.length);
+      smaFast = new Float64Array(n);
+      smaSlow = new Float64Array(n);
       const { order, offsets } = layout;
       for (let g = 0; g + 1 < offsets.length; g++) {
         const a = offsets[g] as number;
@@ -112,11 +105,11 @@ export class SmaCrossNode extends TransformNode implements LookbackNode {
           signal[i] = fv > sv ? 1 : 0;
         }
       }
-      return _withValues(df, [
-        [fast_col, smaFast],
-        [slow_col, smaSlow],
-        [out_col, signal],
-      ]);
-    });
+    }
+    return frame.with([
+      [fast_col, f64Column(smaFast)],
+      [slow_col, f64Column(smaSlow)],
+      [out_col, f64Column(signal)],
+    ]);
   }
 }

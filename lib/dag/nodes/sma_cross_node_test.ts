@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ColumnFrame } from "../../frame/mod.ts";
 import { SmaCrossNode } from "./sma_cross_node.ts";
 import {
   _assertClose,
@@ -10,6 +11,7 @@ import {
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
+import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 function _sma(x: (number | null)[], w: number): (number | null)[] {
   return x.map((_, t) => {
@@ -50,5 +52,13 @@ Deno.test("SmaCrossNode.transform() is causal and start-independent", () => {
 Deno.test("SmaCrossNode.transform() on many assets equals each asset alone, bit for bit", () => {
   for (const [what, df] of _variants(150)) {
     _assertSameAsPerAsset(new SmaCrossNode("sma", { fast: 5, slow: 37 }), df, what);
+  }
+});
+
+Deno.test("SmaCrossNode.transformColumns() equals transform() and agrees on tail slices", () => {
+  for (const [what, df] of _variants(150)) {
+    const node = new SmaCrossNode("sma", { fast: 5, slow: 37 });
+    _assertColumnsLikePolars(node, df, what);
+    _assertTailSlicesAgree(node, ColumnFrame.fromPolars(df), 37, what);
   }
 });

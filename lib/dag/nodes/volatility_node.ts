@@ -1,9 +1,10 @@
 /** `VolatilityNode`: per-asset EWMA volatility over a finite window. */
-import type pl from "nodejs-polars";
 import { ConfigError } from "../../errors/mod.ts";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _assetLayout, _gather, _guard, _requireColumns, _values, _withValues } from "./_frame.ts";
+import { _gather } from "./_frame.ts";
+import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _minPeriods, _name, _positiveInt, _positiveNumber } from "./_options.ts";
 import { _validMask, _windowCount, _windowSum } from "./_window_sum.ts";
 
@@ -48,6 +49,7 @@ export class VolatilityNode extends TransformNode implements LookbackNode {
   /** The EWMA smoothing factor α. */
   readonly alpha: number;
   readonly #minPeriods: number;
+  #denTable: Float64Array | undefined;
 
   /** Creates the node; `options` override `VolatilityNode.configTemplate`. */
   constructor(id: string, options: Partial<VolatilityNodeConfig> = {}) {
@@ -73,36 +75,41 @@ export class VolatilityNode extends TransformNode implements LookbackNode {
   }
 
   /** Adds `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col, window } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    return _guard(this.id, () => {
-      const layout = _assetLayout(this.id, df);
-      const values = _values(df, in_col);
-      const decay = 1 - this.alpha;
-      const minPeriods = this.#minPeriods;
-      // The weight sum over a window whose invalid returns all precede its valid ones, by the
-      // number of valid returns − 1 (see `_volatility`).
-      const denTable = _windowSum(
-        new Float64Array(Math.min(window, values.length)).fill(1),
-        window,
-        decay,
-      );
-      if (layout.stride > 0) {
-        const vol = _regularVolatility(values, layout.stride, window, decay, minPeriods, denTable);
-        if (vol !== undefined) return _withValues(df, [[out_col, vol]]);
-      }
-      const r = _gather(values, layout);
-      const vol = new Float64Array(r.length);
-      const { order, offsets } = layout;
-      for (let g = 0; g + 1 < offsets.length; g++) {
-        const a = offsets[g] as number;
-        const seg = r.subarray(a, offsets[g + 1]);
-        const out = _volatility(seg, window, decay, minPeriods, denTable);
-        for (let t = 0; t < out.length; t++) vol[order[a + t] as number] = out[t] as number;
-      }
-      return _withValues(df, [[out_col, vol]]);
-    });
+    const values = _numbers(this.id, frame, in_col, "in_col");
+    const layout = _layout(this.id, frame);
+    const decay = 1 - this.alpha;
+    const minPeriods = this.#minPeriods;
+    const denTable = this.#denominators(Math.min(window, values.length));
+    if (layout.stride > 0) {
+      const vol = _regularVolatility(values, layout.stride, window, decay, minPeriods, denTable);
+      if (vol !== undefined) return frame.with([[out_col, f64Column(vol)]]);
+    }
+    const r = _gather(values, layout);
+    const vol = new Float64Array(r.length);
+    const { order, offsets } = layout;
+    for (let g = 0; g + 1 < offsets.length; g++) {
+      const a = offsets[g] as number;
+      const seg = r.subarray(a, offsets[g + 1]);
+      const out = _volatility(seg, window, decay, minPeriods, denTable);
+      for (let t = 0; t < out.length; t++) vol[order[a + t] as number] = out[t] as number;
+    }
+    return frame.with([[out_col, f64Column(vol)]]);
+  }
+
+  /**
+   * The weight sums over a window whose invalid returns all precede its valid ones, by the
+   * number of valid returns − 1 (see `_volatility`), at least `length` of them. The window
+   * sum at `t` of a run of ones depends only on `t` (not on the run's length), so the table
+   * is computed once per node and grown when a longer one is asked for.
+   */
+  #denominators(length: number): Float64Array {
+    const cached = this.#denTable;
+    if (cached !== undefined && cached.length >= length) return cached;
+    const table = _windowSum(new Float64Array(length).fill(1), this.config.window, 1 - this.alpha);
+    this.#denTable = table;
+    return table;
   }
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ColumnFrame } from "../../frame/mod.ts";
 import pl from "nodejs-polars";
 import { ConfigError } from "../../errors/mod.ts";
 import { ReturnsNode } from "./returns_node.ts";
@@ -13,6 +14,7 @@ import {
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
+import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 function _naiveVol(
   r: (number | null)[],
@@ -88,6 +90,18 @@ Deno.test("VolatilityNode.transform() on many assets equals each asset alone, bi
     const df = new ReturnsNode("ret").transform(bars);
     for (const c of [{ tau: 5, window: 40, min_periods: 3 }, { tau: 9, window: 70 }]) {
       _assertSameAsPerAsset(new VolatilityNode("vol", c), df, `${what} ${JSON.stringify(c)}`);
+    }
+  }
+});
+
+Deno.test("VolatilityNode.transformColumns() equals transform() and agrees on tail slices", () => {
+  for (const [what, bars] of _variants(150)) {
+    const df = new ReturnsNode("ret").transform(bars);
+    for (const c of [{ tau: 5, window: 40, min_periods: 3 }, { tau: 9, window: 70 }]) {
+      const node = new VolatilityNode("vol", c);
+      const where = `${what} ${JSON.stringify(c)}`;
+      _assertColumnsLikePolars(node, df, where);
+      _assertTailSlicesAgree(node, ColumnFrame.fromPolars(df), c.window, where);
     }
   }
 });

@@ -1,19 +1,9 @@
 /** `ZScoreNode`: per-asset rolling z-score over a window of bars, exactly window-local. */
-import type pl from "nodejs-polars";
+import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import {
-  _assetLayout,
-  _gather,
-  _guard,
-  _perAsset,
-  _requireColumns,
-  _scatter,
-  _values,
-  _withValues,
-} from "./_frame.ts";
+import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _minPeriods, _name, _positiveInt } from "./_options.ts";
-import { _windowSumCount } from "./_window_sum.ts";
 
 /** Config of `ZScoreNode` (the keys of its config template). */
 export type ZScoreNodeConfig = {
@@ -31,8 +21,9 @@ export type ZScoreNodeConfig = {
  * `(x_t − mean_t) / std_t` per asset, where mean and sample standard deviation (ddof 1) are
  * over the valid values among the asset's last `window` rows, the current one included.
  * Null where `x_t` is null, fewer than `min_periods` values are valid, or the std is 0.
- * The std is a two-pass sum of squared deviations from the window mean, in time order, per
- * window (O(n·window), robust to large levels such as prices, and start-independent).
+ * The mean is the window's valid values summed in time order and the std a second pass of
+ * squared deviations from it, per window (O(n·window), robust to large levels such as
+ * prices, and start-independent: each value is a fixed expression of its window's values).
  */
 export class ZScoreNode extends TransformNode implements LookbackNode {
   /** Default config: `{in_col: "ret_0", out_col: "zscore", window: 20, min_periods: null}`. */
@@ -63,35 +54,70 @@ export class ZScoreNode extends TransformNode implements LookbackNode {
   }
 
   /** Adds `out_col`. */
-  transform(df: pl.DataFrame): pl.DataFrame {
-    const { in_col, out_col, window } = this.config;
-    _requireColumns(this.id, df, [in_col], "in_col");
-    return _guard(this.id, () => {
-      const layout = _assetLayout(this.id, df);
-      const x = _gather(_values(df, in_col), layout);
-      const minPeriods = this.#minPeriods;
-      const z = _perAsset(x, layout, (seg) => {
-        const { sum, count } = _windowSumCount(seg, window);
-        const out = new Float64Array(seg.length);
-        for (let t = 0; t < seg.length; t++) {
-          const n = count[t] as number;
-          const xt = seg[t] as number;
-          if (n < minPeriods || Number.isNaN(xt)) {
-            out[t] = Number.NaN;
-            continue;
-          }
-          const mean = (sum[t] as number) / n;
-          let ss = 0;
-          for (let k = Math.max(0, t - window + 1); k <= t; k++) {
-            const v = seg[k] as number;
-            if (!Number.isNaN(v)) ss += (v - mean) * (v - mean);
-          }
-          const std = Math.sqrt(ss / (n - 1));
-          out[t] = std > 0 ? (xt - mean) / std : Number.NaN;
+  override transformColumns(frame: ColumnFrame): ColumnFrame {
+    const x = _numbers(this.id, frame, this.config.in_col, "in_col");
+    const layout = _layout(this.id, frame);
+    const { window } = this.config;
+    const minPeriods = this.#minPeriods;
+    const n = x.length;
+    const out = new Float64Array(n);
+    const s = layout.stride;
+    if (s > 0) {
+      // Regular frame: the asset's window at row i is rows i − (window−1)·s .. i, step s.
+      for (let i = 0; i < n; i++) {
+        const first = i - Math.min(window - 1, Math.floor(i / s)) * s;
+        out[i] = _z(x, first, i, s, minPeriods);
+      }
+    } else {
+      // General frame: each asset's values gathered in time order (one buffer for all).
+      const { order, offsets } = layout;
+      let longest = 0;
+      for (let g = 0; g + 1 < offsets.length; g++) {
+        longest = Math.max(longest, (offsets[g + 1] as number) - (offsets[g] as number));
+      }
+      const seg = new Float64Array(longest);
+      for (let g = 0; g + 1 < offsets.length; g++) {
+        const a = offsets[g] as number;
+        const m = (offsets[g + 1] as number) - a;
+        for (let t = 0; t < m; t++) seg[t] = x[order[a + t] as number] as number;
+        for (let t = 0; t < m; t++) {
+          out[order[a + t] as number] = _z(seg, Math.max(0, t - window + 1), t, 1, minPeriods);
         }
-        return out;
-      });
-      return _withValues(df, [[out_col, _scatter(z, layout)]]);
-    });
+      }
+    }
+    return frame.with([[this.config.out_col, f64Column(out)]]);
   }
+}
+
+/**
+ * The z-score of `v[last]` in the window `v[first], v[first + step], …, v[last]` (time order):
+ * NaN when `v[last]` is NaN, fewer than `minPeriods` values are valid, or the std is 0.
+ */
+function _z(
+  v: Float64Array,
+  first: number,
+  last: number,
+  step: number,
+  minPeriods: number,
+): number {
+  const xt = v[last] as number;
+  if (Number.isNaN(xt)) return Number.NaN;
+  let sum = 0;
+  let n = 0;
+  for (let k = first; k <= last; k += step) {
+    const u = v[k] as number;
+    if (!Number.isNaN(u)) {
+      sum += u;
+      n++;
+    }
+  }
+  if (n < minPeriods) return Number.NaN;
+  const mean = sum / n;
+  let ss = 0;
+  for (let k = first; k <= last; k += step) {
+    const u = v[k] as number;
+    if (!Number.isNaN(u)) ss += (u - mean) * (u - mean);
+  }
+  const std = Math.sqrt(ss / (n - 1));
+  return std > 0 ? (xt - mean) / std : Number.NaN;
 }

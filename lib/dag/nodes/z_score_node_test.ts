@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../errors/mod.ts";
+import { ColumnFrame } from "../../frame/mod.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import { ZScoreNode } from "./z_score_node.ts";
 import {
@@ -12,6 +13,11 @@ import {
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
+import {
+  _assertColumnsLikePolars,
+  _assertTailSlicesAgree,
+  _nanAsNull,
+} from "./_column_test_utils.ts";
 
 function _naiveZ(x: (number | null)[], window: number, minPeriods: number): (number | null)[] {
   return x.map((xt, t) => {
@@ -63,5 +69,16 @@ Deno.test("ZScoreNode.transform() on many assets equals each asset alone, bit fo
       df,
       what,
     );
+  }
+});
+
+Deno.test("ZScoreNode.transformColumns() equals transform() and agrees on tail slices", () => {
+  for (const [what, df] of _variants(80)) {
+    const node = new ZScoreNode("z", { in_col: "close", window: 11, min_periods: 4 });
+    _assertColumnsLikePolars(node, df, what);
+    _assertTailSlicesAgree(node, ColumnFrame.fromPolars(df), node.lookbackBars(), what);
+    const out = ColumnFrame.fromPolars(node.transform(df));
+    const expected = _perAssetJs(_nanAsNull(df), "close", (x) => _naiveZ(x, 11, 4));
+    _assertClose(_col(out.toPolars(), "zscore"), expected, 1e-9, what);
   }
 });

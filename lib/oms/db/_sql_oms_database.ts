@@ -24,7 +24,7 @@ import type {
   RunUpdate,
 } from "./oms_database.ts";
 import { OmsDatabaseError } from "./oms_database_error.ts";
-import { formatTime } from "../../sim/mod.ts";
+import { formatTime } from "../../sim/bar_schema.ts";
 import type {
   AcceptedOrdersRow,
   FillRow,
