@@ -1,5 +1,5 @@
 /** `ResampleNode`: causal resampling of bars to a coarser period (right-closed, right-labelled). */
-import { ConfigError } from "../../errors/mod.ts";
+import { ConfigError, DataError } from "../../errors/mod.ts";
 import { type Column, ColumnFrame, f64Column, i64Column, timeColumn } from "../../frame/mod.ts";
 import { parseTimeframe } from "../../sim/bar_schema.ts";
 import { TransformNode } from "../node.ts";
@@ -82,6 +82,35 @@ export class ResampleNode extends TransformNode implements LookbackNode {
     const P = this.periodMs;
     const typical = this.config.vwap_price === "typical";
     const ts = _numbers(id, frame, "timestamp");
+    const symbol = frame.has("full_symbol") ? frame.column("full_symbol") : undefined;
+    const hasKnow = frame.has("knowledge_timestamp");
+    if (P === this.sourcePeriodMs) {
+      // The identity on the bar columns (same rows and keys: the key cache is shared), plus
+      // start_timestamp and vwap. Columns pass through untouched — with their types, and without
+      // being read into JS when they came from Polars (large frames).
+      const start = new Float64Array(ts.length);
+      for (let i = 0; i < ts.length; i++) start[i] = (ts[i] as number) - P;
+      const close = _numbers(id, frame, "close");
+      const vwap = typical
+        ? _typical(_numbers(id, frame, "high"), _numbers(id, frame, "low"), close)
+        : close;
+      _numbers(id, frame, "asset_id"); // checks the column is numeric
+      const know = hasKnow ? frame.column("knowledge_timestamp") : undefined;
+      if (know !== undefined && know.kind !== "time") {
+        throw new DataError(
+          `Node ${id}: column 'knowledge_timestamp' is not a time column; fix the node's input`,
+        );
+      }
+      return _output({
+        ts: frame.column("timestamp"),
+        start: timeColumn(start),
+        ids: frame.column("asset_id"),
+        symbol,
+        ohlcv: _OHLCV.map((c) => frame.column(c)),
+        vwap: f64Column(vwap),
+        know,
+      }, frame.keyCache());
+    }
     const ids = _numbers(id, frame, "asset_id");
     const [open, high, low, close, volume] = _OHLCV.map((c) => _numbers(id, frame, c)) as [
       Float64Array,
@@ -90,26 +119,7 @@ export class ResampleNode extends TransformNode implements LookbackNode {
       Float64Array,
       Float64Array,
     ];
-    const know = frame.has("knowledge_timestamp")
-      ? _numbers(id, frame, "knowledge_timestamp")
-      : undefined;
-    const symbol = frame.has("full_symbol") ? frame.column("full_symbol") : undefined;
-    if (P === this.sourcePeriodMs) {
-      // The identity on the bar columns (same rows, so the same keys: the key cache is
-      // shared), plus start_timestamp and vwap. The key and time columns are new columns of
-      // their kind (a column read from Polars would go back as its original series).
-      const start = new Float64Array(ts.length);
-      for (let i = 0; i < ts.length; i++) start[i] = (ts[i] as number) - P;
-      return _output({
-        ts: timeColumn(ts),
-        start: timeColumn(start),
-        ids: i64Column(ids),
-        symbol,
-        ohlcv: _OHLCV.map((c) => frame.column(c)),
-        vwap: f64Column(typical ? _typical(high, low, close) : close),
-        know: know === undefined ? undefined : timeColumn(know),
-      }, frame.keyCache());
-    }
+    const know = hasKnow ? _numbers(id, frame, "knowledge_timestamp") : undefined;
     const layout = _layout(id, frame);
     const agg = _aggregate(layout, P, this.sourcePeriodMs, typical, {
       ts,

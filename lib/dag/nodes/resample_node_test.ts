@@ -238,7 +238,7 @@ Deno.test("ResampleNode.transform() at the source period equals its Polars expre
   }
 });
 
-Deno.test("ResampleNode.transform() writes times as Datetime(ms, UTC) and asset_id as Int64", () => {
+Deno.test("ResampleNode.transform() writes new times as Datetime(ms, UTC); aggregates ids as Int64", () => {
   const df = _bars(40).withColumns(
     pl.col("timestamp").alias("knowledge_timestamp"),
     pl.col("asset_id").cast(pl.UInt64),
@@ -250,7 +250,8 @@ Deno.test("ResampleNode.transform() writes times as Datetime(ms, UTC) and asset_
     assert.equal(types["timestamp"], time, period);
     assert.equal(types["start_timestamp"], time, period);
     assert.equal(types["knowledge_timestamp"], time, period);
-    assert.equal(types["asset_id"], String(pl.Int64), period);
+    // At the source period the bar columns pass through with their types.
+    assert.equal(types["asset_id"], String(period === "5m" ? pl.UInt64 : pl.Int64), period);
     assert.equal(types["full_symbol"], String(pl.String), period);
     assert.equal(types["vwap"], String(pl.Float64), period);
   }
