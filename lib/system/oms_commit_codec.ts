@@ -169,135 +169,103 @@ function _writeBar(w: _Writer, bar: OmsBarWrites): void {
   if (bar.accepted === undefined) w.num(0);
   else {
     w.num(1);
-    _writeAccepted(w, bar.accepted);
+    _writeRow(w, _ACCEPTED, bar.accepted);
   }
   w.num(bar.orders.length);
-  for (const o of bar.orders) _writeOrder(w, o);
+  for (const o of bar.orders) _writeRow(w, _ORDER, o);
   w.num(bar.fills.length);
-  for (const f of bar.fills) _writeFill(w, f);
+  for (const f of bar.fills) _writeRow(w, _FILL, f);
   w.num(bar.updates.length);
-  for (const u of bar.updates) {
-    w.num(u.orderId);
-    w.str(u.state);
-    w.num(u.filledShares);
-    w.num(u.updatedAt);
-  }
+  for (const u of bar.updates) _writeRow(w, _UPDATE, u);
   _writeRecords(w, bar.portfolio);
 }
 
 function _readBar(r: _Reader): OmsBarWrites {
   const batch = r.bool() ? { ordersAsTxt: r.str(), timestampDb: r.num() } : undefined;
-  const accepted = r.bool() ? _readAccepted(r) : undefined;
+  const accepted = r.bool() ? _readRow(r, _ACCEPTED) : undefined;
   const orders: OrderRow[] = [];
-  for (let n = r.count(); n > 0; n--) orders.push(_readOrder(r));
+  for (let n = r.count(); n > 0; n--) orders.push(_readRow(r, _ORDER));
   const fills: FillRow[] = [];
-  for (let n = r.count(); n > 0; n--) fills.push(_readFill(r));
+  for (let n = r.count(); n > 0; n--) fills.push(_readRow(r, _FILL));
   const updates: OrderUpdate[] = [];
-  for (let n = r.count(); n > 0; n--) {
-    updates.push({ orderId: r.num(), state: r.str(), filledShares: r.num(), updatedAt: r.num() });
-  }
+  for (let n = r.count(); n > 0; n--) updates.push(_readRow(r, _UPDATE));
   const portfolio = _readRecords(r);
   return { batch, accepted, orders, fills, updates, portfolio };
 }
 
-function _writeAccepted(w: _Writer, a: AcceptedOrdersRow): void {
-  w.str(a.runId);
-  w.str(a.filename);
-  w.str(a.strategyId);
-  w.num(a.targetListId);
-  w.str(a.tradeDate);
-  w.num(a.instanceId);
-  w.num(a.timestampProcessed);
-  w.num(a.timestampDb);
-  w.num(a.targetCount);
-  w.num(a.changedCount);
-  w.num(a.unchangedCount);
-  w.num(a.cancelCount);
-  w.bool(a.success);
-  w.str(a.reason);
+/** How a row's fields are encoded, in order: `num`, `str` (looked up), `text` (stored as is), `bool`. */
+type _RowSpec<T> = readonly (readonly [keyof T & string, "num" | "str" | "text" | "bool"])[];
+
+const _ACCEPTED: _RowSpec<AcceptedOrdersRow> = [
+  ["runId", "str"],
+  ["filename", "str"],
+  ["strategyId", "str"],
+  ["targetListId", "num"],
+  ["tradeDate", "str"],
+  ["instanceId", "num"],
+  ["timestampProcessed", "num"],
+  ["timestampDb", "num"],
+  ["targetCount", "num"],
+  ["changedCount", "num"],
+  ["unchangedCount", "num"],
+  ["cancelCount", "num"],
+  ["success", "bool"],
+  ["reason", "str"],
+];
+
+const _ORDER: _RowSpec<OrderRow> = [
+  ["runId", "str"],
+  ["orderId", "num"],
+  ["filename", "str"],
+  ["assetId", "num"],
+  ["type", "str"],
+  ["creationTime", "num"],
+  ["start", "num"],
+  ["end", "num"],
+  ["currShares", "num"],
+  ["diffShares", "num"],
+  ["limitPrice", "num"],
+  ["targetWeight", "num"],
+  ["state", "str"],
+  ["filledShares", "num"],
+  ["orderTxt", "text"],
+  ["updatedAt", "num"],
+];
+
+const _FILL: _RowSpec<FillRow> = [
+  ["runId", "str"],
+  ["fillId", "num"],
+  ["orderId", "num"],
+  ["assetId", "num"],
+  ["timestamp", "num"],
+  ["shares", "num"],
+  ["price", "num"],
+  ["fee", "num"],
+];
+
+const _UPDATE: _RowSpec<OrderUpdate> = [
+  ["orderId", "num"],
+  ["state", "str"],
+  ["filledShares", "num"],
+  ["updatedAt", "num"],
+];
+
+function _writeRow<T>(w: _Writer, spec: _RowSpec<T>, row: T): void {
+  for (const [key, kind] of spec) {
+    const v = row[key] as unknown;
+    if (kind === "num") w.num(v as number);
+    else if (kind === "str") w.str(v as string);
+    else if (kind === "text") w.text(v as string);
+    else w.bool(v as boolean);
+  }
 }
 
-function _readAccepted(r: _Reader): AcceptedOrdersRow {
-  return {
-    runId: r.str(),
-    filename: r.str(),
-    strategyId: r.str(),
-    targetListId: r.num(),
-    tradeDate: r.str(),
-    instanceId: r.num(),
-    timestampProcessed: r.num(),
-    timestampDb: r.num(),
-    targetCount: r.num(),
-    changedCount: r.num(),
-    unchangedCount: r.num(),
-    cancelCount: r.num(),
-    success: r.bool(),
-    reason: r.str(),
-  };
-}
-
-function _writeOrder(w: _Writer, o: OrderRow): void {
-  w.str(o.runId);
-  w.num(o.orderId);
-  w.str(o.filename);
-  w.num(o.assetId);
-  w.str(o.type);
-  w.num(o.creationTime);
-  w.num(o.start);
-  w.num(o.end);
-  w.num(o.currShares);
-  w.num(o.diffShares);
-  w.num(o.limitPrice);
-  w.num(o.targetWeight);
-  w.str(o.state);
-  w.num(o.filledShares);
-  w.text(o.orderTxt);
-  w.num(o.updatedAt);
-}
-
-function _readOrder(r: _Reader): OrderRow {
-  return {
-    runId: r.str(),
-    orderId: r.num(),
-    filename: r.str(),
-    assetId: r.num(),
-    type: r.str(),
-    creationTime: r.num(),
-    start: r.num(),
-    end: r.num(),
-    currShares: r.num(),
-    diffShares: r.num(),
-    limitPrice: r.num(),
-    targetWeight: r.num(),
-    state: r.str(),
-    filledShares: r.num(),
-    orderTxt: r.str(),
-    updatedAt: r.num(),
-  };
-}
-
-function _writeFill(w: _Writer, f: FillRow): void {
-  w.str(f.runId);
-  w.num(f.fillId);
-  w.num(f.orderId);
-  w.num(f.assetId);
-  w.num(f.timestamp);
-  w.num(f.shares);
-  w.num(f.price);
-  w.num(f.fee);
-}
-
-function _readFill(r: _Reader): FillRow {
-  return {
-    runId: r.str(),
-    fillId: r.num(),
-    orderId: r.num(),
-    assetId: r.num(),
-    timestamp: r.num(),
-    shares: r.num(),
-    price: r.num(),
-    fee: r.num(),
-  };
+function _readRow<T>(r: _Reader, spec: _RowSpec<T>): T {
+  const row: Record<string, unknown> = {};
+  for (const [key, kind] of spec) {
+    row[key] = kind === "num" ? r.num() : kind === "bool" ? r.bool() : r.str();
+  }
+  return row as T;
 }
 
 function _writePositions(w: _Writer, rows: readonly PositionRow[] | undefined): void {
