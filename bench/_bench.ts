@@ -1,7 +1,7 @@
 /** Shared helpers of the benchmarks: the shared data location, timing and result rows. */
 import { join } from "node:path";
 import { importFreqtradeDir, readBars } from "../lib/sim/mod.ts";
-import type pl from "nodejs-polars";
+import pl from "nodejs-polars";
 
 /** The bundled fixture snapshot (8 pairs, 6 weeks of 5m bars). */
 export const FIXTURE_SNAPSHOT: string = join(
@@ -76,4 +76,21 @@ export async function timeRuns(n: number, fn: () => unknown | Promise<unknown>):
 export async function sharedOrFixtureBars(): Promise<pl.DataFrame> {
   const dir = sharedDataDir();
   return dir === undefined ? await readBars(FIXTURE_SNAPSHOT) : await sharedBars(dir);
+}
+
+/**
+ * The window of the latency benchmarks (shared data when present, else the fixture): the end
+ * `first` of the first of `nBars` 5-minute bars ending 10 bars before the data's last bar, and
+ * the bars from two days before it to 2 bars after the window.
+ */
+export async function latencyWindow(nBars: number): Promise<{ first: number; bars: pl.DataFrame }> {
+  const M5 = 300_000;
+  const all = await sharedOrFixtureBars();
+  const lastEnd = all.getColumn("timestamp").cast(pl.Float64).max() as number;
+  const first = Math.floor((lastEnd - (nBars + 10) * M5) / M5) * M5;
+  const ts = pl.col("timestamp").cast(pl.Float64);
+  const bars = all.filter(
+    ts.gt(pl.lit(first - 2 * 86_400_000)).and(ts.ltEq(pl.lit(first + (nBars + 2) * M5))),
+  );
+  return { first, bars };
 }

@@ -6,15 +6,8 @@
  * through the real ccxt client, on an event-driven `ReplayedClock` (the later waves run between
  * bars in simulated time). Broker logs are written (to a temporary run directory), as in prod.
  */
-import pl from "nodejs-polars";
 import ccxt from "ccxt";
-import {
-  type BenchFigure,
-  median,
-  quantile,
-  sharedDataDir,
-  sharedOrFixtureBars,
-} from "./_bench.ts";
+import { type BenchFigure, latencyWindow, median, quantile, sharedDataDir } from "./_bench.ts";
 import { ReplayedClock } from "../lib/sim/mod.ts";
 import { CcxtMarketData } from "../lib/sim/ccxt_market_data.ts";
 import { emulatorCcxtOptions, startExchangeEmulator } from "../lib/sim/exchange_emulator/mod.ts";
@@ -28,14 +21,8 @@ const WARMUP = 2;
 
 /** Runs the ccxt broker benchmark (shared data when present, else the fixture). */
 export async function benchCcxtBroker(): Promise<BenchFigure[]> {
-  const all = await sharedOrFixtureBars();
-  const lastEnd = all.getColumn("timestamp").cast(pl.Float64).max() as number;
-  const first = Math.floor((lastEnd - (WARMUP + BARS + 10) * M5) / M5) * M5;
-  // Two days of history before the first bar (the emulator serves what the clock allows).
-  const bars = all.filter(
-    pl.col("timestamp").cast(pl.Float64).gt(pl.lit(first - 2 * 86_400_000))
-      .and(pl.col("timestamp").cast(pl.Float64).ltEq(pl.lit(first + (WARMUP + BARS + 2) * M5))),
-  );
+  const { first, bars } = await latencyWindow(WARMUP + BARS);
+
   const symbols = (bars.getColumn("full_symbol").unique().toArray() as string[]).sort();
   const balances: Record<string, number> = { USDT: 1e12 };
   for (const s of symbols) balances[s.slice(s.indexOf("::") + 2).split("_")[0] as string] = 1e9;

@@ -12,14 +12,7 @@
  * bars are not counted.
  */
 import ccxt from "ccxt";
-import pl from "nodejs-polars";
-import {
-  type BenchFigure,
-  median,
-  quantile,
-  sharedDataDir,
-  sharedOrFixtureBars,
-} from "./_bench.ts";
+import { type BenchFigure, latencyWindow, median, quantile, sharedDataDir } from "./_bench.ts";
 import { getBuilder } from "../lib/dag/mod.ts";
 import { emulatorCcxtOptions, ReplayedClock, startExchangeEmulator } from "../lib/sim/mod.ts";
 import { buildRunProdConfig, ccxtExecution, prodRunDir, runProd } from "../lib/system/mod.ts";
@@ -31,14 +24,9 @@ const WARMUP = 2;
 
 /** Runs the run-prod benchmark (shared data when present, else the fixture). */
 export async function benchRunProd(): Promise<BenchFigure[]> {
-  const all = await sharedOrFixtureBars();
-  const lastEnd = all.getColumn("timestamp").cast(pl.Float64).max() as number;
-  const start = Math.floor((lastEnd - (WARMUP + BARS + 10) * M5) / M5) * M5;
+  const { first: start, bars } = await latencyWindow(WARMUP + BARS);
   const end = start + (WARMUP + BARS) * M5;
-  const bars = all.filter(
-    pl.col("timestamp").cast(pl.Float64).gt(pl.lit(start - 2 * 86_400_000))
-      .and(pl.col("timestamp").cast(pl.Float64).ltEq(pl.lit(end + 2 * M5))),
-  );
+
   const symbols = (bars.getColumn("full_symbol").unique().toArray() as string[]).sort()
     .map((s) => s.slice(s.indexOf("::") + 2).replace("_", "/"));
   const clock = new ReplayedClock(start);

@@ -10,10 +10,12 @@ import type { Command, CommandIo } from "./command.ts";
 import {
   DAG_OPTION,
   DATA_OPTION,
+  END_OPTION,
   fillOption,
   MONEY_OPTIONS,
   SIZING_OPTION,
   STYLE_OPTION,
+  SYMBOLS_OPTION,
 } from "./run_options.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { formatHeadlineStats } from "./headline_stats.ts";
@@ -68,18 +70,8 @@ const spec: CommandSpec = {
       valueName: "<time>",
       description: "Backtest bars ending after this UTC time",
     },
-    {
-      name: "end",
-      type: "string",
-      valueName: "<time>",
-      description: "... and at or before this UTC time",
-    },
-    {
-      name: "symbols",
-      type: "string",
-      valueName: "<list>",
-      description: "Comma-separated pairs (all of the data)",
-    },
+    END_OPTION,
+    SYMBOLS_OPTION,
     { name: "dst-dir", type: "string", valueName: "<dir>", description: "The backtest directory" },
     {
       name: "config",

@@ -18,6 +18,22 @@ export const DATA_OPTION: OptionSpec = {
   description: "Snapshot file or store directory",
 };
 
+/** `--end`: the last bar end of a run (inclusive). */
+export const END_OPTION: OptionSpec = {
+  name: "end",
+  type: "string",
+  valueName: "<time>",
+  description: "... and at or before this UTC time",
+};
+
+/** `--symbols`: which pairs of the data to run. */
+export const SYMBOLS_OPTION: OptionSpec = {
+  name: "symbols",
+  type: "string",
+  valueName: "<list>",
+  description: "Comma-separated pairs (all of the data)",
+};
+
 /** `--style`: how predictions become weights. */
 export const STYLE_OPTION: OptionSpec = {
   name: "style",

@@ -1,15 +1,11 @@
 /** Private helpers of the runners: the result frame of a run and the bar period of a frame. */
 import pl from "nodejs-polars";
 import { DagtradeError, UsageError } from "../errors/mod.ts";
-import { _int64Numbers, _timestamps } from "./_frame_time.ts";
+import { int64Numbers } from "../frame/mod.ts";
+import { _timestamps } from "./_frame_time.ts";
 
-/**
- * Checks that a sink output has the result-frame keys and returns it sorted by
- * `(timestamp, asset_id)` (sorting only when it is not already). `ts`: `df`'s timestamps when
- * the caller already has them.
- */
-export function _resultFrame(df: pl.DataFrame, where: string, ts?: Float64Array): pl.DataFrame {
-  const columns = df.columns;
+/** Throws `DagtradeError` when a sink output's `columns` lack `timestamp` or `asset_id`. */
+export function _requireResultKeys(columns: readonly string[], where: string): void {
   for (const key of ["timestamp", "asset_id"]) {
     if (!columns.includes(key)) {
       throw new DagtradeError(
@@ -18,6 +14,15 @@ export function _resultFrame(df: pl.DataFrame, where: string, ts?: Float64Array)
       );
     }
   }
+}
+
+/**
+ * Checks that a sink output has the result-frame keys and returns it sorted by
+ * `(timestamp, asset_id)` (sorting only when it is not already). `ts`: `df`'s timestamps when
+ * the caller already has them.
+ */
+export function _resultFrame(df: pl.DataFrame, where: string, ts?: Float64Array): pl.DataFrame {
+  _requireResultKeys(df.columns, where);
   if (df.height < 2) return df;
   if (ts === undefined) {
     const sorted = _sortedByPolars(df);
@@ -26,7 +31,7 @@ export function _resultFrame(df: pl.DataFrame, where: string, ts?: Float64Array)
   ts ??= _timestamps(df);
   const idCol = df.getColumn("asset_id");
   const ids = idCol.dtype.equals(pl.Int64) && idCol.nullCount() === 0
-    ? _int64Numbers(idCol.toTypedArray() as BigInt64Array)
+    ? int64Numbers(idCol.toTypedArray() as BigInt64Array)
     : idCol.cast(pl.Float64).toTypedArray() as Float64Array;
   for (let i = 1; i < ts.length; i++) {
     const dt = (ts[i] as number) - (ts[i - 1] as number);

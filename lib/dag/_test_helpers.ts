@@ -6,7 +6,8 @@ import pl from "nodejs-polars";
 import { FuturePeekingError, TimeoutError } from "../errors/mod.ts";
 import type { Clock } from "../sim/clock.ts";
 import type { MarketData, MarketDataQueryOptions, WaitForDataOptions } from "../sim/market_data.ts";
-import { _timestamps, _upperBound } from "./_frame_time.ts";
+import { upperBound } from "../frame/mod.ts";
+import { _timestamps } from "./_frame_time.ts";
 import { Dag, type DagOptions } from "./dag.ts";
 import { FrameSourceNode } from "./frame_source_node.ts";
 import type { JsonValue, NodeFrames } from "./node.ts";
@@ -189,8 +190,8 @@ export class _FrameMarketData implements MarketData {
   getData(start: number, end: number, options: MarketDataQueryOptions = {}): pl.DataFrame {
     const now = this.clock.now();
     if (end > now) throw new FuturePeekingError(`getData end ${end} > now ${now}`);
-    const lo = _upperBound(this.#ts, start);
-    const hi = Math.max(lo, _upperBound(this.#ts, Math.min(end, now - this.delayMs)));
+    const lo = upperBound(this.#ts, start);
+    const hi = Math.max(lo, upperBound(this.#ts, Math.min(end, now - this.delayMs)));
     const df = this.#df.slice(lo, hi - lo);
     return options.assetIds === undefined
       ? df
@@ -204,7 +205,7 @@ export class _FrameMarketData implements MarketData {
   }
   /** The latest known bar end. */
   lastKnownBarEnd(): number | undefined {
-    const hi = _upperBound(this.#ts, this.clock.now() - this.delayMs);
+    const hi = upperBound(this.#ts, this.clock.now() - this.delayMs);
     return hi === 0 ? undefined : this.#ts[hi - 1];
   }
   /** Waits on the clock until the bar is known. */

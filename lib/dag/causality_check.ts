@@ -10,7 +10,8 @@ import type { Config } from "../config/mod.ts";
 import { UsageError } from "../errors/mod.ts";
 import { formatTime } from "../sim/mod.ts";
 import { _inferBarMs } from "./_result_frame.ts";
-import { _sliceInterval, _timestamps, _upperBound } from "./_frame_time.ts";
+import { upperBound } from "../frame/mod.ts";
+import { _sliceInterval, _timestamps } from "./_frame_time.ts";
 import { buildFittedDag } from "./build_fitted_dag.ts";
 import type { DagBuilder } from "./dag_builder.ts";
 import { dagEndpoints } from "./dag_endpoints.ts";
@@ -156,7 +157,7 @@ function _uniqueSorted(ts: Float64Array): number[] {
 }
 
 function _rowsAt(df: pl.DataFrame, ts: Float64Array, t: number): pl.DataFrame {
-  const end = _upperBound(ts, t);
+  const end = upperBound(ts, t);
   let start = end;
   while (start > 0 && ts[start - 1] === t) start--;
   if (start < end) return df.slice(start, end - start);

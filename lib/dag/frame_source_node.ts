@@ -7,7 +7,7 @@
 import pl from "nodejs-polars";
 import { DagtradeError, DataError, UsageError } from "../errors/mod.ts";
 import { ColumnFrame } from "../frame/mod.ts";
-import { _formatBound, _sliceInterval, _timestamps, _upperBound } from "./_frame_time.ts";
+import { _formatBound, _intervalRows, _sliceInterval, _timestamps } from "./_frame_time.ts";
 import type { ColumnFrames, JsonValue, Node, NodeFrames } from "./node.ts";
 
 /** A time interval `[a, b]` in UTC epoch ms selecting bar ends `t` with `a < t <= b`; ±Infinity for unbounded. */
@@ -160,8 +160,7 @@ export class FrameSourceNode implements Node {
     const ts = this.#sortedTimestamps(data);
     const parts: ColumnFrame[] = [];
     for (const [a, b] of intervals) {
-      const lo = _upperBound(ts, a);
-      const hi = Math.max(lo, _upperBound(ts, b));
+      const [lo, hi] = _intervalRows(ts, a, b);
       if (hi > lo) parts.push(data.slice(lo, hi - lo));
     }
     if (parts.length === 0) return data.slice(0, 0);

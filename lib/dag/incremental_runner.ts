@@ -5,10 +5,11 @@
  * by a clock (`runBars`), it is the real-time loop of `simulate` and `run-prod`.
  */
 import pl from "nodejs-polars";
-import { DagtradeError, UsageError } from "../errors/mod.ts";
+import { UsageError } from "../errors/mod.ts";
 import { ColumnFrame } from "../frame/mod.ts";
 import type { MarketData } from "../sim/market_data.ts";
 import { _formatBound } from "./_frame_time.ts";
+import { _requireResultKeys } from "./_result_frame.ts";
 import type { Dag } from "./dag.ts";
 import { dagEndpoints } from "./dag_endpoints.ts";
 import type { FrameSourceNode } from "./frame_source_node.ts";
@@ -88,24 +89,14 @@ export class IncrementalRunner {
     this.#source.setPredictIntervals(null);
     const out = this.dag.runLeqNodeColumns(this.sinkNodeId, "predict", { barTimestamp: barEnd });
     const df = out["df_out"] as ColumnFrame;
-    const where = `DAG '${this.dag.name}' at bar ${_formatBound(barEnd)}`;
-    for (const key of ["timestamp", "asset_id"]) {
-      if (!df.has(key)) {
-        throw new DagtradeError(
-          `${where}: the result frame has no '${key}' column (columns: ${
-            df.columns.join(", ")
-          }); the sink node must keep the (timestamp, asset_id) keys`,
-        );
-      }
+    if (!df.has("timestamp") || !df.has("asset_id")) {
+      _requireResultKeys(df.columns, `DAG '${this.dag.name}' at bar ${_formatBound(barEnd)}`);
     }
     // The rows of this bar: one contiguous block when the sink keeps the (timestamp, asset_id) order.
     const ts = df.values("timestamp");
     const ids = df.values("asset_id");
     const rows: number[] = [];
-    for (let i = ts.length - 1; i >= 0; i--) {
-      if (ts[i] === barEnd) rows.push(i);
-    }
-    rows.reverse();
+    for (let i = 0; i < ts.length; i++) if (ts[i] === barEnd) rows.push(i);
     let contiguous = true;
     let sorted = true;
     for (let k = 1; k < rows.length; k++) {

@@ -11,3 +11,4 @@ export {
   type StringColumn,
   timeColumn,
 } from "./column_frame.ts";
+export { lowerBound, upperBound } from "./sorted_search.ts";

@@ -158,65 +158,52 @@ function _forecastRows(
   t: number,
   columns: ForecastColumns,
 ): _Rows {
-  const where = `processForecasts: bar ${formatTime(t)}`;
+  // The messages' prefix, formatted only for an error.
+  const where = () => `processForecasts: bar ${formatTime(t)}`;
   const names = frame.columns;
   const present = new Set(names);
   const needed = ["timestamp", "asset_id", columns.price, columns.prediction];
   const missing = needed.filter((c) => !present.has(c));
   if (missing.length > 0) {
     throw new DataError(
-      `${where}: the forecasts have no column ${missing.map((m) => `'${m}'`).join(", ")} ` +
+      `${where()}: the forecasts have no column ${missing.map((m) => `'${m}'`).join(", ")} ` +
         `(columns: ${names.join(", ")}); pass the DAG's column names`,
     );
   }
-  const hasVol = present.has(columns.volatility);
-  let read: (name: string) => Float64Array;
-  if (frame instanceof ColumnFrame) {
-    read = (name) => _frameColumn(frame, name, where);
-  } else {
-    const fast = _fastColumns(frame, [
-      "timestamp",
-      "asset_id",
-      columns.price,
-      columns.prediction,
-      ...(hasVol ? [columns.volatility] : []),
-    ]);
-    read = (name) => fast?.get(name) ?? _column(frame, name, where);
-  }
+  const read = frame instanceof ColumnFrame
+    ? (name: string) => _frameColumn(frame, name, where)
+    : (name: string) => _column(frame, name, where);
   const ts = read("timestamp");
   const ids = read("asset_id");
   const price = read(columns.price);
   const prediction = read(columns.prediction);
-  const vol = hasVol ? read(columns.volatility) : undefined;
+  const vol = present.has(columns.volatility) ? read(columns.volatility) : undefined;
   let first = -1;
   let kept = 0;
-  let contiguous = true;
   for (let i = 0; i < ts.length; i++) {
     const ti = ts[i] as number;
     if (ti > t) {
       throw new FuturePeekingError(
-        `${where}: the forecasts hold a row at ${formatTime(ti)}, after the bar being processed`,
+        `${where()}: the forecasts hold a row at ${formatTime(ti)}, after the bar being processed`,
       );
     }
     if (ti !== t) continue;
     if (first < 0) first = i;
-    else if (i !== first + kept) contiguous = false;
     kept++;
   }
-  const rows = new Int32Array(kept);
-  for (let i = first, k = 0; k < kept; i++) if (contiguous || ts[i] === t) rows[k++] = i;
   const assetIds = new Array<number>(kept);
   const predictions = new Float64Array(kept);
   const volatilities = new Float64Array(kept);
   const prices = new Float64Array(kept);
-  for (let k = 0; k < kept; k++) {
-    const i = rows[k] as number;
+  for (let i = first, k = 0; k < kept; i++) {
+    if (ts[i] !== t) continue;
     const id = ids[i] as number;
-    if (!Number.isSafeInteger(id)) throw new DataError(`${where}: bad asset_id ${id}`);
+    if (!Number.isSafeInteger(id)) throw new DataError(`${where()}: bad asset_id ${id}`);
     assetIds[k] = id;
     predictions[k] = prediction[i] as number;
     volatilities[k] = vol === undefined ? NaN : vol[i] as number;
     prices[k] = price[i] as number;
+    k++;
   }
   return { assetIds, predictions, volatilities, prices };
 }
@@ -225,16 +212,16 @@ function _forecastRows(
  * A `ColumnFrame` column as `_column` reads a Polars one: the numbers (NaN = null; `time` as
  * epoch ms); `DataError` for a string column, or a null in `timestamp` / `asset_id`.
  */
-function _frameColumn(frame: ColumnFrame, name: string, where: string): Float64Array {
+function _frameColumn(frame: ColumnFrame, name: string, where: () => string): Float64Array {
   const c = frame.column(name);
   if (c.kind === "str") {
-    throw new DataError(`${where}: cannot read the forecasts column '${name}' as numbers`);
+    throw new DataError(`${where()}: cannot read the forecasts column '${name}' as numbers`);
   }
   if (name === "timestamp" || name === "asset_id") {
     const v = c.values;
     for (let i = 0; i < v.length; i++) {
       if (v[i] !== v[i]) {
-        throw new DataError(`${where}: the forecasts column '${name}' has nulls; drop such rows`);
+        throw new DataError(`${where()}: the forecasts column '${name}' has nulls; drop such rows`);
       }
     }
   }
@@ -242,62 +229,21 @@ function _frameColumn(frame: ColumnFrame, name: string, where: string): Float64A
 }
 
 /**
- * `names`' columns as `_column` reads them, through one `select(…).rows()` — each
- * `getColumn`, `dtype`, `cast` and `toTypedArray` crosses into Polars on its own (≈ 20–40 µs
- * each) — when their types make the two agree exactly: `timestamp` `Datetime("ms", "UTC")`
- * (a JS `Date` of the same ms), `asset_id` `Int64`, the others `Float64` (the same doubles;
- * nulls → NaN). `undefined` (read them with `_column`) for any other type, or a null in
- * `timestamp` or `asset_id`, which `_column` refuses.
+ * A Polars frame's column as Float64 (nulls → NaN; `timestamp` as epoch ms): straight from the
+ * series when it is already Float64 without nulls, else through a Polars cast. (The production
+ * loop hands `ColumnFrame`s over, read by `_frameColumn`; this reads a Polars frame.)
  */
-function _fastColumns(
-  frame: pl.DataFrame,
-  names: readonly string[],
-): Map<string, Float64Array> | undefined {
-  const unique = [...new Set(names)];
-  const types = frame.dtypes;
-  const dtypes = new Map(frame.columns.map((name, i) => [name, types[i]]));
-  for (const name of unique) {
-    const dtype = dtypes.get(name);
-    const expected = name === "timestamp"
-      ? pl.Datetime("ms", "UTC")
-      : name === "asset_id"
-      ? pl.Int64
-      : pl.Float64;
-    if (dtype === undefined || !dtype.equals(expected)) return undefined;
-  }
-  const rows = frame.select(...unique).rows() as unknown[][];
-  const out = new Map<string, Float64Array>();
-  for (let c = 0; c < unique.length; c++) {
-    const name = unique[c] as string;
-    const values = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const v = (rows[i] as unknown[])[c];
-      if (typeof v === "number") values[i] = v;
-      else if (v instanceof Date && name === "timestamp" && !Number.isNaN(v.getTime())) {
-        values[i] = v.getTime();
-      } else if (v === null && name !== "timestamp" && name !== "asset_id") values[i] = NaN;
-      else return undefined;
-    }
-    out.set(name, values);
-  }
-  return out;
-}
-
-/**
- * A column as Float64 (nulls → NaN; `timestamp` as epoch ms): straight from the series when it
- * is already Float64 without nulls (the common case), else through a Polars cast.
- */
-function _column(frame: pl.DataFrame, name: string, where: string): Float64Array {
+function _column(frame: pl.DataFrame, name: string, where: () => string): Float64Array {
   let series: pl.Series;
   let nulls: number;
   try {
     series = frame.getColumn(name);
     nulls = series.nullCount();
   } catch (error) {
-    throw new DataError(`${where}: cannot read the forecasts column '${name}'`, { cause: error });
+    throw new DataError(`${where()}: cannot read the forecasts column '${name}'`, { cause: error });
   }
   if (nulls > 0 && (name === "timestamp" || name === "asset_id")) {
-    throw new DataError(`${where}: the forecasts column '${name}' has nulls; drop such rows`);
+    throw new DataError(`${where()}: the forecasts column '${name}' has nulls; drop such rows`);
   }
   try {
     if (name === "timestamp") {
@@ -313,7 +259,7 @@ function _column(frame: pl.DataFrame, name: string, where: string): Float64Array
     return frame.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(NaN)))
       .getColumn(name).toTypedArray() as Float64Array;
   } catch (error) {
-    throw new DataError(`${where}: cannot read the forecasts column '${name}' as numbers`, {
+    throw new DataError(`${where()}: cannot read the forecasts column '${name}' as numbers`, {
       cause: error,
     });
   }

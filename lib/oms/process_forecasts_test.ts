@@ -190,6 +190,65 @@ Deno.test("processForecasts() + SimulatedBroker + Portfolio equal the forecast e
 
 const M = 60_000;
 const T0 = Date.UTC(2025, 0, 6);
+/** The forecast columns of the small tests. */
+const COLUMNS: ForecastColumns = { price: "close", volatility: "vol", prediction: "prediction" };
+
+/** Forecast rows of the small tests, column by column. */
+interface ForecastRows {
+  times: number[];
+  ids: number[];
+  prices: number[];
+  predictions: (number | null)[];
+}
+
+/** `rows` as a forecasts frame: `timestamp` Datetime(ms, UTC), `asset_id` Int64, Float64 values. */
+function forecastFrame(rows: ForecastRows): pl.DataFrame {
+  return pl.DataFrame([
+    pl.Series("timestamp", rows.times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
+    pl.Series("asset_id", rows.ids, pl.Int64),
+    pl.Series("close", rows.prices, pl.Float64),
+    pl.Series("prediction", rows.predictions, pl.Float64),
+  ]);
+}
+
+/**
+ * Assets 1 (≈ 100) and 2 (≈ 20) over `count` one-minute bars, random from `seed`: their bars
+ * (none where `gap(k, id)`, at bar `k` = 1 … `count`) and a forecast row per asset and bar —
+ * the close (NaN in a gap) and a prediction in halves from −1 to 1, null about one time in ten.
+ */
+function twoAssets(
+  seed: number,
+  count: number,
+  gap: (k: number, id: number) => boolean = () => false,
+): ForecastRows & { bars: pl.DataFrame } {
+  const rand = _random(seed);
+  const rows = [];
+  const out: ForecastRows = { times: [], ids: [], prices: [], predictions: [] };
+  for (let k = 1; k <= count; k++) {
+    const t = T0 + k * M;
+    for (const id of [1, 2]) {
+      const c = (id === 1 ? 100 : 20) * (1 + (rand() - 0.5) * 0.02);
+      const missing = gap(k, id);
+      if (!missing) rows.push({ t, id, o: c * 1.001, h: c * 1.01, l: c * 0.99, c });
+      out.times.push(t);
+      out.ids.push(id);
+      out.prices.push(missing ? NaN : c);
+      out.predictions.push(rand() < 0.1 ? null : Math.round(rand() * 4 - 2) / 2);
+    }
+  }
+  return { ...out, bars: _bars(rows, { barMs: M, delayMs: 2_000 }) };
+}
+
+/** What the small tests compare of a run: per bar, wealth, targets, orders and fills. */
+function summary(out: ProcessForecastsBar[]) {
+  return out.map((bar) => ({
+    t: bar.timestamp,
+    wealth: bar.portfolio.statistics.netWealth,
+    targets: bar.targets.map((r) => [r.assetId, r.price, r.prediction, r.targetHoldingsShares]),
+    orders: bar.orders.map((o) => [o.assetId, o.diffShares, o.targetWeight, o.state]),
+    fills: bar.fills.map((f) => [f.assetId, f.shares, f.price]),
+  }));
+}
 
 function smallSetup() {
   const rows = [];
@@ -209,7 +268,7 @@ function smallSetup() {
     portfolio,
     optimizer,
     orderIds: new IdCounter(),
-    columns: { price: "close", volatility: "vol", prediction: "prediction" },
+    columns: COLUMNS,
     sink: { writeBar: (bar) => void written.push(bar) },
   };
   const forecasts = (times: number[], prediction = 1) =>
@@ -291,13 +350,7 @@ Deno.test("processForecasts() equals the forecast evaluator on bars with gaps", 
     }
   }
   const bars = _bars(rows, { barMs: M, delayMs: 2_000 });
-  const forecasts = pl.DataFrame([
-    pl.Series("timestamp", times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
-    pl.Series("asset_id", ids, pl.Int64),
-    pl.Series("close", prices, pl.Float64),
-    pl.Series("prediction", predictions, pl.Float64),
-  ]);
-  const columns = { price: "close", volatility: "vol", prediction: "prediction" };
+  const forecasts = forecastFrame({ times, ids, prices, predictions });
   for (const sizing of ["equity", "gmv"] as const) {
     for (const fill of ["close", "next_open", "twap"] as const) {
       const research = evaluateForecasts(forecasts, bars, {
@@ -309,7 +362,7 @@ Deno.test("processForecasts() equals the forecast evaluator on bars with gaps", 
         fill,
         feeBps: 10,
       });
-      const oms = await runOms(bars, forecasts, columns, {
+      const oms = await runOms(bars, forecasts, COLUMNS, {
         style: "signal",
         sizing,
         fill,
@@ -334,50 +387,17 @@ Deno.test("processForecasts() equals the forecast evaluator on bars with gaps", 
 
 Deno.test("processForecasts() reads nulls as NaN and other column types as their Float64 casts", async () => {
   // Two assets, 30 one-minute bars; ~10% of the predictions are missing.
-  const rand = _random(7);
-  const rows = [];
-  const times: number[] = [];
-  const ids: number[] = [];
-  const prices: number[] = [];
-  const predictions: (number | null)[] = [];
-  for (let k = 1; k <= 30; k++) {
-    const t = T0 + k * M;
-    for (const id of [1, 2]) {
-      const c = (id === 1 ? 100 : 20) * (1 + (rand() - 0.5) * 0.02);
-      rows.push({ t, id, o: c * 1.001, h: c * 1.01, l: c * 0.99, c });
-      times.push(t);
-      ids.push(id);
-      prices.push(c);
-      predictions.push(rand() < 0.1 ? null : Math.round(rand() * 4 - 2) / 2);
-    }
-  }
-  const bars = _bars(rows, { barMs: M, delayMs: 2_000 });
-  const time = pl.Series("timestamp", times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC"));
-  const frame = (prediction: pl.Series) =>
-    pl.DataFrame([
-      time,
-      pl.Series("asset_id", ids, pl.Int64),
-      pl.Series("close", prices, pl.Float64),
-      prediction,
-    ]);
+  const { bars, ...rows } = twoAssets(7, 30);
   // Reference: NaN for a missing prediction, every column of the contract's type.
-  const reference = frame(pl.Series("prediction", predictions.map((p) => p ?? NaN), pl.Float64));
-  const withNulls = frame(pl.Series("prediction", predictions, pl.Float64));
+  const reference = forecastFrame({ ...rows, predictions: rows.predictions.map((p) => p ?? NaN) });
+  const withNulls = forecastFrame(rows);
   const otherTypes = withNulls.withColumns(
     pl.col("asset_id").cast(pl.Int32),
     pl.col("prediction").cast(pl.Float32),
   );
-  const columns = { price: "close", volatility: "vol", prediction: "prediction" };
   const settings = { style: "signal", sizing: "equity", fill: "next_open", feeBps: 10, barMs: M };
-  const run = (f: pl.DataFrame) => runOms(bars, f, columns, settings as RunSettings);
+  const run = (f: pl.DataFrame) => runOms(bars, f, COLUMNS, settings as RunSettings);
   const expected = await run(reference);
-  const summary = (out: ProcessForecastsBar[]) =>
-    out.map((bar) => ({
-      t: bar.timestamp,
-      wealth: bar.portfolio.statistics.netWealth,
-      targets: bar.targets.map((r) => [r.assetId, r.prediction, r.targetHoldingsShares]),
-      orders: bar.orders.map((o) => [o.assetId, o.targetWeight, o.state]),
-    }));
   assert.ok(expected.some((bar) => bar.targets.some((r) => Number.isNaN(r.prediction))));
   assert.deepEqual(summary(await run(withNulls)), summary(expected));
   assert.deepEqual(summary(await run(otherTypes)), summary(expected));
@@ -398,40 +418,8 @@ Deno.test("processForecasts() reads nulls as NaN and other column types as their
 
 Deno.test("processForecasts() reads a ColumnFrame as its Polars form, and refuses the same rows", async () => {
   // The gaps and missing predictions of the evaluator test: NaN prices and predictions.
-  const rand = _random(5);
-  const rows = [];
-  const times: number[] = [];
-  const ids: number[] = [];
-  const prices: number[] = [];
-  const predictions: (number | null)[] = [];
-  for (let k = 1; k <= 40; k++) {
-    const t = T0 + k * M;
-    for (const id of [1, 2]) {
-      const c = (id === 1 ? 100 : 20) * (1 + (rand() - 0.5) * 0.02);
-      const gap = (k + id) % 9 === 0;
-      if (!gap) rows.push({ t, id, o: c * 1.001, h: c * 1.01, l: c * 0.99, c });
-      times.push(t);
-      ids.push(id);
-      prices.push(gap ? NaN : c);
-      predictions.push(rand() < 0.1 ? null : Math.round(rand() * 4 - 2) / 2);
-    }
-  }
-  const bars = _bars(rows, { barMs: M, delayMs: 2_000 });
-  const forecasts = pl.DataFrame([
-    pl.Series("timestamp", times).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")),
-    pl.Series("asset_id", ids, pl.Int64),
-    pl.Series("close", prices, pl.Float64),
-    pl.Series("prediction", predictions, pl.Float64),
-  ]);
-  const columns = { price: "close", volatility: "vol", prediction: "prediction" };
-  const summary = (out: ProcessForecastsBar[]) =>
-    out.map((bar) => ({
-      t: bar.timestamp,
-      wealth: bar.portfolio.statistics.netWealth,
-      targets: bar.targets.map((r) => [r.assetId, r.price, r.prediction, r.targetHoldingsShares]),
-      orders: bar.orders.map((o) => [o.assetId, o.diffShares, o.targetWeight, o.state]),
-      fills: bar.fills.map((f) => [f.assetId, f.shares, f.price]),
-    }));
+  const { bars, ...rows } = twoAssets(5, 40, (k, id) => (k + id) % 9 === 0);
+  const forecasts = forecastFrame(rows);
   for (const sizing of ["equity", "gmv"] as const) {
     const settings: RunSettings = {
       style: "signal",
@@ -440,11 +428,11 @@ Deno.test("processForecasts() reads a ColumnFrame as its Polars form, and refuse
       feeBps: 10,
       barMs: M,
     };
-    const expected = summary(await runOms(bars, forecasts, columns, settings));
+    const expected = summary(await runOms(bars, forecasts, COLUMNS, settings));
     assert.ok(expected.some((bar) => bar.targets.some((r) => Number.isNaN(r[2] as number))));
     assert.ok(expected.some((bar) => bar.fills.length > 0));
     const got = summary(
-      await runOms(bars, forecasts, columns, { ...settings, columnFrames: true }),
+      await runOms(bars, forecasts, COLUMNS, { ...settings, columnFrames: true }),
     );
     assert.deepEqual(got, expected, sizing);
   }

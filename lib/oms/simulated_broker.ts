@@ -318,40 +318,30 @@ function _priceColumns(frame: pl.DataFrame): _PriceColumns {
       (cols[c] as Float64Array)[i] = v;
     }
   }
-  const [assetId, open, high, low, close, volume] = cols as [
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-  ];
-  return { assetId, open, high, low, close, volume };
+  return _pricesBy((name) => cols[_PRICE_COLUMNS.indexOf(name)] as Float64Array);
 }
 
 /** `_priceColumns` of a `MarketData.getColumns` answer (numbers as they are; NaN = null). */
 function _framePriceColumns(frame: ColumnFrame): _PriceColumns {
-  return {
-    assetId: frame.values("asset_id"),
-    open: frame.values("open"),
-    high: frame.values("high"),
-    low: frame.values("low"),
-    close: frame.values("close"),
-    volume: frame.values("volume"),
-  };
+  return _pricesBy((name) => frame.values(name));
 }
 
 /** `_priceColumns` through a Polars Float64 cast per column (the general path). */
 function _castPriceColumns(frame: pl.DataFrame): _PriceColumns {
-  const col = (name: string) =>
-    frame.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array;
+  return _pricesBy((name) => frame.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array);
+}
+
+/** The price columns, each read by `column`. */
+function _pricesBy(
+  column: (name: (typeof _PRICE_COLUMNS)[number]) => ArrayLike<number>,
+): _PriceColumns {
   return {
-    assetId: col("asset_id"),
-    open: col("open"),
-    high: col("high"),
-    low: col("low"),
-    close: col("close"),
-    volume: col("volume"),
+    assetId: column("asset_id"),
+    open: column("open"),
+    high: column("high"),
+    low: column("low"),
+    close: column("close"),
+    volume: column("volume"),
   };
 }
 

@@ -37,6 +37,24 @@ function setup(options: { feeBps?: number; sizer?: AtFillSizer } = {}) {
   return { clock, md, broker, fillIds };
 }
 
+type Query<T> = (start: number, end: number, options?: MarketDataQueryOptions) => T;
+
+/** `md` with `getData` and `getColumns` as `methods` has them (`undefined`: no such method). */
+function withQueries(
+  md: MarketData,
+  methods: { getData?: Query<pl.DataFrame>; getColumns?: Query<ColumnFrame> | undefined },
+): MarketData {
+  return new Proxy(md, {
+    get(target, key) {
+      if (typeof key === "string" && Object.hasOwn(methods, key)) {
+        return methods[key as keyof typeof methods];
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 function order(ids: IdCounter, fields: Partial<OrderFields>): Order {
   const start = T0 + M + DELAY;
   return Order.create(ids, {
@@ -214,18 +232,10 @@ Deno.test("SimulatedBroker prices bars of other column types as their Float64 ca
       const prices: number[][] = [];
       for (const wrapped of [false, true]) {
         const { clock, md } = setup();
-        const data: MarketData = wrapped
-          ? new Proxy(md, {
-            get(target, key) {
-              if (key === "getData") {
-                return (start: number, end: number, options?: MarketDataQueryOptions) =>
-                  retype(target.getData(start, end, options), text);
-              }
-              if (key === "getColumns") return undefined; // the getData path
-
-              const value = Reflect.get(target, key, target);
-              return typeof value === "function" ? value.bind(target) : value;
-            },
+        const data = wrapped
+          ? withQueries(md, {
+            getData: (start, end, options) => retype(md.getData(start, end, options), text),
+            getColumns: undefined, // the getData path
           })
           : md;
         const broker = new SimulatedBroker(data, { fillIds: new IdCounter() });
@@ -252,16 +262,10 @@ Deno.test("SimulatedBroker prices from MarketData.getColumns as from getData", a
     const fills: unknown[] = [];
     for (const view of views) {
       const { clock, md } = setup({});
-      const data: MarketData = new Proxy(md, {
-        get(target, key) {
-          if (key === "getColumns" && view !== "own") {
-            if (view === "getData") return undefined;
-            return (start: number, end: number, options?: MarketDataQueryOptions) =>
-              ColumnFrame.fromPolars(target.getData(start, end, options));
-          }
-          const value = Reflect.get(target, key, target);
-          return typeof value === "function" ? value.bind(target) : value;
-        },
+      const data = view === "own" ? md : withQueries(md, {
+        getColumns: view === "getData"
+          ? undefined
+          : (start, end, options) => ColumnFrame.fromPolars(md.getData(start, end, options)),
       });
       const broker = new SimulatedBroker(data, { fillIds: new IdCounter(), feeBps: 5 });
       await clock.advanceTo(T0 + M + DELAY);

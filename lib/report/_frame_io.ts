@@ -5,6 +5,7 @@
  */
 import pl from "nodejs-polars";
 import { DataError } from "../errors/mod.ts";
+import { upperBound } from "../frame/mod.ts";
 
 /** The message of any thrown value. */
 export function _messageOf(error: unknown): string {
@@ -187,21 +188,9 @@ export function _normalizeKeys(df: pl.DataFrame, where: string): pl.DataFrame {
 export function _inRange(df: pl.DataFrame, start: number, end: number): pl.DataFrame {
   const ts = _timeMs(df, "timestamp", "range filter");
   // Sorted by time: find the slice bounds by binary search (zero-copy slice).
-  const lo = _upperBound(ts, start);
-  const hi = _upperBound(ts, end);
+  const lo = upperBound(ts, start);
+  const hi = upperBound(ts, end);
   return df.slice(lo, Math.max(0, hi - lo));
-}
-
-/** The first index i with `xs[i] > x` in the ascending `xs`. */
-export function _upperBound(xs: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((xs[mid] as number) <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The smallest positive step between consecutive ascending times, or undefined. */

@@ -13,7 +13,8 @@
  */
 import pl from "nodejs-polars";
 import { DataError } from "../errors/mod.ts";
-import { _floats, _readCsv, _timeMs, _timeSeries, _upperBound } from "./_frame_io.ts";
+import { upperBound } from "../frame/mod.ts";
+import { _floats, _readCsv, _timeMs, _timeSeries } from "./_frame_io.ts";
 
 const _BAR_COLUMNS = ["bar_timestamp", "timestamp", "bar"] as const;
 const _MS_COLUMNS = ["ms", "elapsed_ms", "duration_ms"] as const;
@@ -88,8 +89,8 @@ export function dagLatencyStatistics(
 ): DagLatencyStatistics {
   if (latency === undefined || latency.height === 0) return _none();
   const ts = _timeMs(latency, "timestamp", "DAG latency");
-  const lo = _upperBound(ts, options.start ?? -Infinity);
-  const hi = _upperBound(ts, options.end ?? Infinity);
+  const lo = upperBound(ts, options.start ?? -Infinity);
+  const hi = upperBound(ts, options.end ?? Infinity);
   if (hi <= lo) return _none();
   const ms = (_floats(latency, "ms", "DAG latency")).slice(lo, hi).sort();
   return {

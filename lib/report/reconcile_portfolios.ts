@@ -18,6 +18,7 @@
  * (fee), the same holdings marked differently (mark price).
  */
 import type pl from "nodejs-polars";
+import { lowerBound } from "../frame/mod.ts";
 import { formatTime } from "../sim/bar_schema.ts";
 import { _floats, _timeMs } from "./_frame_io.ts";
 import {
@@ -372,14 +373,7 @@ function _valueAt(df: pl.DataFrame | undefined, key: FrameKey, column: string): 
   const ts = _timeMs(df, "timestamp", "reconcile");
   const ids = key.asset_id === undefined ? undefined : _floats(df, "asset_id", "reconcile");
   // Sorted by keys: binary search on time, then scan the bar's assets.
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ts[mid] as number) < key.timestamp) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo; i < ts.length && ts[i] === key.timestamp; i++) {
+  for (let i = lowerBound(ts, key.timestamp); i < ts.length && ts[i] === key.timestamp; i++) {
     if (ids === undefined || ids[i] === key.asset_id) {
       return _floats(df.slice(i, 1), column, "reconcile")[0] as number;
     }

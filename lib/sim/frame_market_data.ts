@@ -17,7 +17,7 @@ import {
   TimeoutError,
   UsageError,
 } from "../errors/mod.ts";
-import { ColumnFrame } from "../frame/mod.ts";
+import { ColumnFrame, lowerBound, upperBound } from "../frame/mod.ts";
 import { formatTime } from "./bar_schema.ts";
 import type { Clock } from "./clock.ts";
 import type { MarketData, MarketDataQueryOptions, WaitForDataOptions } from "./market_data.ts";
@@ -217,16 +217,16 @@ export class FrameMarketData implements MarketData {
    */
   getData(start: number, end: number, options: MarketDataQueryOptions = {}): pl.DataFrame {
     const now = this.#checkWindow("getData", start, end);
-    const lo = _upperBound(this.#ts, start);
-    const hi = _upperBound(this.#ts, end);
+    const lo = upperBound(this.#ts, start);
+    const hi = upperBound(this.#ts, end);
     return this.#select(lo, hi, this.#assetMask(options.assetIds), now);
   }
 
   /** `getData`'s rows as a JS column frame (views of one conversion of the whole frame when contiguous). */
   getColumns(start: number, end: number, options: MarketDataQueryOptions = {}): ColumnFrame {
     const now = this.#checkWindow("getColumns", start, end);
-    const lo = _upperBound(this.#ts, start);
-    const hi = _upperBound(this.#ts, end);
+    const lo = upperBound(this.#ts, start);
+    const hi = upperBound(this.#ts, end);
     this.#columns ??= ColumnFrame.fromPolars(this.#bars).materialize();
     const all = this.#columns;
     const rows = this.#knownRows(lo, hi, this.#assetMask(options.assetIds), now);
@@ -279,8 +279,8 @@ export class FrameMarketData implements MarketData {
     if (!Number.isFinite(pollMs) || pollMs <= 0) {
       throw new UsageError(`waitForLatestData: pollMs must be > 0 ms, got ${pollMs}`);
     }
-    const lo = _lowerBound(this.#ts, barEnd);
-    const hi = _upperBound(this.#ts, barEnd);
+    const lo = lowerBound(this.#ts, barEnd);
+    const hi = upperBound(this.#ts, barEnd);
     let readyAt = Number.POSITIVE_INFINITY;
     if (hi > lo) {
       readyAt = Number.NEGATIVE_INFINITY;
@@ -366,8 +366,8 @@ export class FrameMarketData implements MarketData {
     const now = this.#checkWindow(what, start, end);
     const mask = this.#assetMask(options.assetIds);
     const { open, high, low, close, volume } = this.#priceArrays();
-    const lo = _upperBound(this.#ts, start);
-    const hi = _upperBound(this.#ts, end);
+    const lo = upperBound(this.#ts, start);
+    const hi = upperBound(this.#ts, end);
     const nAssets = this.#ids.length;
     const count = new Float64Array(nAssets);
     const sumTp = new Float64Array(nAssets);
@@ -486,7 +486,7 @@ export class FrameMarketData implements MarketData {
 
   #lastKnownBarEndAt(now: number): number | undefined {
     // A known row has knowledge >= bar end, so its bar ends at `now - delayMs` at the latest.
-    const hi = _upperBound(this.#ts, now - this.delayMs);
+    const hi = upperBound(this.#ts, now - this.delayMs);
     const i = _lastKnown(this.#knownAt, undefined, this.#blockMin, 0, hi, now);
     return i < 0 ? undefined : this.#ts[i];
   }
@@ -610,30 +610,6 @@ function _lastKnown(
     p--;
   }
   return -1;
-}
-
-/** First index with `a[i] >= x`. */
-function _lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if ((a[m] as number) < x) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
-
-/** First index with `a[i] > x`. */
-function _upperBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if ((a[m] as number) <= x) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
 }
 
 function _formatDuration(ms: number): string {

@@ -2,19 +2,11 @@ import assert from "node:assert/strict";
 import { computeCurrentPositions, type FillRow, type OrderRow } from "../oms/db/mod.ts";
 import { UsageError } from "../errors/mod.ts";
 import { CurrentPositionsTracker } from "./current_positions_tracker.ts";
+import { _random as random } from "./_test_random.ts";
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 6, 22);
 const OPTIONS = { runId: "r", strategyId: "s", account: "main" };
-
-/** A deterministic pseudo-random sequence in [0, 1). */
-function random(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-}
 
 function order(id: number, assetId: number, t: number, curr: number, diff: number): OrderRow {
   return {

@@ -8,7 +8,7 @@
  * broker; times come from a monotonic timer given by the caller (`performance.now` in `cmd/`),
  * never from the run's clock (on a replayed clock, no simulated time passes within a bar).
  */
-import { ColumnFrame } from "../frame/mod.ts";
+import type { ColumnFrame } from "../frame/mod.ts";
 import type pl from "nodejs-polars";
 import type { Broker, CancelOrdersOptions, Fill, Order, SubmitOrdersOptions } from "../oms/mod.ts";
 import type { Clock, MarketData, MarketDataQueryOptions, WaitForDataOptions } from "../sim/mod.ts";
@@ -87,6 +87,12 @@ export class DecisionLatency {
 class _ProbedMarketData implements MarketData {
   readonly clock: Clock;
   readonly barMs: number;
+  /** The wrapped data's `getColumns`, when it has one (its users fall back on `getData`). */
+  readonly getColumns?: (
+    start: number,
+    end: number,
+    options?: MarketDataQueryOptions,
+  ) => ColumnFrame;
   readonly #md: MarketData;
   readonly #meter: DecisionLatency;
   #lastKnown = Number.NEGATIVE_INFINITY;
@@ -96,6 +102,7 @@ class _ProbedMarketData implements MarketData {
     this.#meter = meter;
     this.clock = md.clock;
     this.barMs = md.barMs;
+    if (md.getColumns !== undefined) this.getColumns = md.getColumns.bind(md);
   }
 
   assetIds(): readonly number[] {
@@ -109,10 +116,6 @@ class _ProbedMarketData implements MarketData {
   }
   getDataForLastBars(bars: number, options?: MarketDataQueryOptions): pl.DataFrame {
     return this.#md.getDataForLastBars(bars, options);
-  }
-  getColumns(start: number, end: number, options?: MarketDataQueryOptions): ColumnFrame {
-    return this.#md.getColumns?.(start, end, options) ??
-      ColumnFrame.fromPolars(this.#md.getData(start, end, options));
   }
   lastKnownBarEnd(): number | undefined {
     return this.#md.lastKnownBarEnd();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Broker, Fill, Order } from "../oms/mod.ts";
+import { ColumnFrame } from "../frame/mod.ts";
 import type { MarketData } from "../sim/mod.ts";
 import { DecisionLatency } from "./decision_latency.ts";
 
@@ -30,4 +31,22 @@ Deno.test("DecisionLatency measures bar known → orders submitted, once per bar
   }
   assert.deepEqual(meter.values(), [10, 20, 8]);
   assert.deepEqual(meter.summary(), { bars: 3, p50_ms: 10, p99_ms: 19.8, max_ms: 20 });
+});
+
+Deno.test("DecisionLatency.wrapMarketData serves getColumns exactly when the wrapped data does", () => {
+  const meter = new DecisionLatency(() => 0);
+  const base = { clock: { now: () => 0 }, barMs: 60_000 };
+  assert.equal(meter.wrapMarketData(base as unknown as MarketData).getColumns, undefined);
+  const frame = new ColumnFrame([]);
+  const calls: unknown[][] = [];
+  const inner = {
+    ...base,
+    getColumns(...args: unknown[]) {
+      calls.push([this === inner, ...args]);
+      return frame;
+    },
+  };
+  const md = meter.wrapMarketData(inner as unknown as MarketData);
+  assert.equal(md.getColumns?.(1, 2, { assetIds: [3] }), frame);
+  assert.deepEqual(calls, [[true, 1, 2, { assetIds: [3] }]], "called on the wrapped data");
 });

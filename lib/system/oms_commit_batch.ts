@@ -46,11 +46,6 @@ export interface OmsCommitBatch {
   positions: PositionRow[] | undefined;
 }
 
-/** Whether `batch` writes nothing. */
-export function isEmptyOmsBatch(batch: OmsCommitBatch): boolean {
-  return batch.bars.length === 0 && batch.portfolio.length === 0;
-}
-
 /**
  * Writes `batch` into `db` in one transaction, bar by bar (portfolio bar, submitted batch and
  * its acceptance with its orders, fills, order updates), then the trailing portfolio bars,

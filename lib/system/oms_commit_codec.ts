@@ -171,24 +171,18 @@ function _writeBar(w: _Writer, bar: OmsBarWrites): void {
     w.num(1);
     _writeRow(w, _ACCEPTED, bar.accepted);
   }
-  w.num(bar.orders.length);
-  for (const o of bar.orders) _writeRow(w, _ORDER, o);
-  w.num(bar.fills.length);
-  for (const f of bar.fills) _writeRow(w, _FILL, f);
-  w.num(bar.updates.length);
-  for (const u of bar.updates) _writeRow(w, _UPDATE, u);
+  _writeRows(w, _ORDER, bar.orders);
+  _writeRows(w, _FILL, bar.fills);
+  _writeRows(w, _UPDATE, bar.updates);
   _writeRecords(w, bar.portfolio);
 }
 
 function _readBar(r: _Reader): OmsBarWrites {
   const batch = r.bool() ? { ordersAsTxt: r.str(), timestampDb: r.num() } : undefined;
   const accepted = r.bool() ? _readRow(r, _ACCEPTED) : undefined;
-  const orders: OrderRow[] = [];
-  for (let n = r.count(); n > 0; n--) orders.push(_readRow(r, _ORDER));
-  const fills: FillRow[] = [];
-  for (let n = r.count(); n > 0; n--) fills.push(_readRow(r, _FILL));
-  const updates: OrderUpdate[] = [];
-  for (let n = r.count(); n > 0; n--) updates.push(_readRow(r, _UPDATE));
+  const orders = _readRows(r, _ORDER);
+  const fills = _readRows(r, _FILL);
+  const updates = _readRows(r, _UPDATE);
   const portfolio = _readRecords(r);
   return { batch, accepted, orders, fills, updates, portfolio };
 }
@@ -250,6 +244,21 @@ const _UPDATE: _RowSpec<OrderUpdate> = [
   ["updatedAt", "num"],
 ];
 
+const _POSITION: _RowSpec<PositionRow> = [
+  ["runId", "str"],
+  ["strategyId", "str"],
+  ["account", "str"],
+  ["assetId", "num"],
+  ["tradeDate", "str"],
+  ["timestampDb", "num"],
+  ["targetPosition", "num"],
+  ["currentPosition", "num"],
+  ["openQuantity", "num"],
+  ["netCost", "num"],
+  ["bodPosition", "num"],
+  ["bodPrice", "num"],
+];
+
 function _writeRow<T>(w: _Writer, spec: _RowSpec<T>, row: T): void {
   for (const [key, kind] of spec) {
     const v = row[key] as unknown;
@@ -268,50 +277,36 @@ function _readRow<T>(r: _Reader, spec: _RowSpec<T>): T {
   return row as T;
 }
 
+/** `rows`, after their count. */
+function _writeRows<T>(w: _Writer, spec: _RowSpec<T>, rows: readonly T[]): void {
+  w.num(rows.length);
+  for (const row of rows) _writeRow(w, spec, row);
+}
+
+function _readRows<T>(r: _Reader, spec: _RowSpec<T>): T[] {
+  const rows: T[] = [];
+  for (let n = r.count(); n > 0; n--) rows.push(_readRow(r, spec));
+  return rows;
+}
+
 function _writePositions(w: _Writer, rows: readonly PositionRow[] | undefined): void {
   if (rows === undefined) {
     w.num(0);
     return;
   }
   w.num(1);
-  w.num(rows.length);
-  for (const p of rows) {
-    w.str(p.runId);
-    w.str(p.strategyId);
-    w.str(p.account);
-    w.num(p.assetId);
-    w.str(p.tradeDate);
-    w.num(p.timestampDb);
-    w.num(p.targetPosition);
-    w.num(p.currentPosition);
-    w.num(p.openQuantity);
-    w.num(p.netCost);
-    w.num(p.bodPosition);
-    w.num(p.bodPrice);
-  }
+  _writeRows(w, _POSITION, rows);
 }
 
 function _readPositions(r: _Reader): PositionRow[] | undefined {
-  if (!r.bool()) return undefined;
-  const rows: PositionRow[] = [];
-  for (let n = r.count(); n > 0; n--) {
-    rows.push({
-      runId: r.str(),
-      strategyId: r.str(),
-      account: r.str(),
-      assetId: r.num(),
-      tradeDate: r.str(),
-      timestampDb: r.num(),
-      targetPosition: r.num(),
-      currentPosition: r.num(),
-      openQuantity: r.num(),
-      netCost: r.num(),
-      bodPosition: r.num(),
-      bodPrice: r.num(),
-    });
-  }
-  return rows;
+  return r.bool() ? _readRows(r, _POSITION) : undefined;
 }
+
+/*
+ * The portfolio records are written field by field, not through row specs: there is one per
+ * bar (≈ 180 numbers with 14 assets), encoded on the loop's thread, where `_writeRow`'s keyed
+ * reads take twice as long (≈ 3.2 against 1.4 µs a bar).
+ */
 
 function _writeRecords(w: _Writer, records: readonly PortfolioBarRecord[]): void {
   w.num(records.length);

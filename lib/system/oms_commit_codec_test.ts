@@ -6,15 +6,7 @@ import {
   encodeOmsCommitBatch,
   OmsCommitEncoder,
 } from "./oms_commit_codec.ts";
-
-/** A deterministic pseudo-random sequence in [0, 1). */
-function random(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-}
+import { _random as random } from "./_test_random.ts";
 
 const SPECIAL = [NaN, -0, 0, Infinity, -Infinity, 5e-324, 2 ** 53 + 2, -1.5e300];
 

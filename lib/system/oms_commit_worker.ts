@@ -121,10 +121,13 @@ export class OmsCommitWorker {
     const waiting = this.#waiting.get(reply.id);
     if (waiting === undefined) return;
     this.#waiting.delete(reply.id);
-    if (reply.ok) waiting.resolve();
-    else {waiting.reject(
-        new OmsDatabaseError(reply.message ?? `OMS commit worker: ${waiting.what} failed`),
-      );}
+    if (reply.ok) {
+      waiting.resolve();
+      return;
+    }
+    waiting.reject(
+      new OmsDatabaseError(reply.message ?? `OMS commit worker: ${waiting.what} failed`),
+    );
   }
 
   /** Rejects every pending request and every later one with `error`. */

@@ -44,12 +44,7 @@ import {
 } from "../oms/db/mod.ts";
 import { CurrentPositionsTracker } from "./current_positions_tracker.ts";
 import type { DeferredDbPortfolioStore } from "./deferred_db_portfolio_store.ts";
-import {
-  commitOmsBatch,
-  isEmptyOmsBatch,
-  type OmsBarWrites,
-  type OmsCommitBatch,
-} from "./oms_commit_batch.ts";
+import { commitOmsBatch, type OmsBarWrites } from "./oms_commit_batch.ts";
 import { OmsCommitEncoder } from "./oms_commit_codec.ts";
 import type { OmsCommitWorker } from "./oms_commit_worker.ts";
 
@@ -262,7 +257,12 @@ export class OmsRecorder {
       this.#encoder.addBar(writes); // a snapshot too
     }
     this.#barsRecorded += 1;
-    if (this.#pending.length + this.#encoder.bars >= this.commitEveryBars) await this.#commit();
+    if (this.#pendingBars() >= this.commitEveryBars) await this.#commit();
+  }
+
+  /** Bars recorded since the last commit (held in `#pending`, or by the encoder). */
+  #pendingBars(): number {
+    return this.#worker === undefined ? this.#pending.length : this.#encoder.bars;
   }
 
   /**
@@ -282,6 +282,7 @@ export class OmsRecorder {
    */
   async #commit(): Promise<void> {
     const portfolio = this.#store?.takePending() ?? [];
+    if (this.#pendingBars() === 0 && portfolio.length === 0) return;
     const rest = {
       runId: this.runId,
       account: this.#tracker.account,
@@ -292,12 +293,11 @@ export class OmsRecorder {
     };
     this.#positionsChanged = false;
     if (this.#worker === undefined) {
-      const batch: OmsCommitBatch = { ...rest, bars: this.#pending };
+      const bars = this.#pending;
       this.#pending = [];
-      if (!isEmptyOmsBatch(batch)) await commitOmsBatch(this.db, batch);
+      await commitOmsBatch(this.db, { ...rest, bars });
       return;
     }
-    if (this.#encoder.bars === 0 && portfolio.length === 0) return;
     const encoded = this.#encoder.finish(rest);
     const previous = this.#inFlight;
     this.#inFlight = undefined;

@@ -71,6 +71,16 @@ async function replay(
   return bars;
 }
 
+/** The tables of a replay committed at every bar, inline (what the other ways must write). */
+async function referenceTables(): Promise<unknown> {
+  let tables: unknown;
+  await withDb(async (db) => {
+    await replay(db, 1);
+    tables = await dumpTables(db, RUN);
+  });
+  return tables;
+}
+
 Deno.test("OmsRecorder writes orders, fills, positions and the portfolio of every bar", async () => {
   await withDb(async (db) => {
     let lastChange: number | undefined;
@@ -119,18 +129,12 @@ Deno.test("OmsRecorder writes orders, fills, positions and the portfolio of ever
 });
 
 Deno.test("OmsRecorder: committing every 7 bars writes the same tables as every bar", async () => {
-  let one: unknown;
+  const one = await referenceTables();
   await withDb(async (db) => {
-    await replay(db, 1);
-    one = await dumpTables(db, RUN);
-  });
-  await withDb(async (db) => {
-    let committedAt: number[] = [];
-    const counts: number[] = [];
+    const committedAt: number[] = [];
     await replay(db, 7, async () => {
-      counts.push((await db.readPortfolioStatistics(RUN)).length);
+      committedAt.push((await db.readPortfolioStatistics(RUN)).length);
     });
-    committedAt = counts;
     // Nothing is visible before the 7th bar; then 7 bars at a time.
     assert.deepEqual(committedAt.slice(0, 8), [0, 0, 0, 0, 0, 0, 7, 7]);
     assert.deepEqual(await dumpTables(db, RUN), one);
@@ -138,11 +142,7 @@ Deno.test("OmsRecorder: committing every 7 bars writes the same tables as every 
 });
 
 Deno.test("OmsRecorder with an OmsCommitWorker writes the same tables, a commit behind at most", async () => {
-  let one: unknown;
-  await withDb(async (db) => {
-    await replay(db, 1);
-    one = await dumpTables(db, RUN);
-  });
+  const one = await referenceTables();
   for (const every of [1, 7]) {
     await withDb(async (db, path) => {
       const worker = await OmsCommitWorker.open(path);
@@ -212,11 +212,7 @@ Deno.test("OmsRecorder rejects a bad commitEveryBars", async () => {
 });
 
 Deno.test("OmsRecorder({resume}) continues a run from the database: the same tables as one recorder", async () => {
-  let one: unknown;
-  await withDb(async (db) => {
-    await replay(db, 1);
-    one = await dumpTables(db, RUN);
-  });
+  const one = await referenceTables();
   await withDb(async (db) => {
     const store = new DeferredDbPortfolioStore(db, RUN);
     const options = { runId: RUN, strategyId: "sma_cross", portfolioStore: store };

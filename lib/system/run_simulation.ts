@@ -303,11 +303,10 @@ export async function runSimulation(
       lastBar: plan.lastBar,
       onBar: async (bar: SystemBar) => {
         const t = bar.timestamp;
-        // The first bar also logs the warm-up window the DAG was fed (as JS columns when the
-        // market data serves them: no Polars call).
+        // The first bar also logs the warm-up window the DAG was fed (as JS columns: no
+        // Polars call).
         const from = bar.index === 1 ? plan.loadStart : t - barMs;
-        const received = marketData.getColumns?.(from, t) ?? marketData.getData(from, t);
-        await log.writeBar(bar, { bars: received });
+        await log.writeBar(bar, { bars: marketData.getColumns(from, t) });
         await rec.recordBar(bar.oms);
         if (bar.index % runJsonEvery === 0) {
           await updateRunInfo({

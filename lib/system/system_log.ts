@@ -41,7 +41,7 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import type { Config, JsonValue } from "../config/mod.ts";
 import { DataError, UsageError } from "../errors/mod.ts";
-import { type Column, ColumnFrame } from "../frame/mod.ts";
+import { type Column, ColumnFrame, type NumericColumn } from "../frame/mod.ts";
 import { atomicWrite, atomicWriteSync, atomicWriteWith } from "../fs/mod.ts";
 import type { DagTiming } from "../dag/mod.ts";
 import {
@@ -506,13 +506,13 @@ export class SystemLog {
     if (this.#lastComplete !== undefined && !(t > this.#lastComplete)) {
       throw new UsageError(`SystemLog.writeBar: bar ${csvTime(t)} is not after the last bar`);
     }
-    const tIso = csvTime(t);
     const time = _timeCache();
+    const tIso = time(t);
     const put = (name: _StreamName, text: string) => {
       (this.#streams.get(name) as CsvStream).append(text);
     };
 
-    if (bar.forecasts.height > 0) await this.#writeForecasts(bar.forecasts);
+    if (bar.forecasts.height > 0) await this.#writeForecasts(bar.forecasts, time);
     let text = "";
     for (const timing of bar.dagTimings) {
       text += `${tIso},${timing.method},${csvText(timing.nodeId)},${
@@ -571,7 +571,7 @@ export class SystemLog {
     put("positions", text);
 
     if (options.bars !== undefined && options.bars.height > 0) {
-      this.#writeFrame("bars", options.bars);
+      this.#writeFrame("bars", options.bars, time);
     }
 
     // The statistics line last: it marks the bar complete. Every `yieldEveryBars` bars it is
@@ -671,11 +671,12 @@ export class SystemLog {
     );
   }
 
-  async #writeForecasts(df: pl.DataFrame | ColumnFrame): Promise<void> {
+  async #writeForecasts(df: pl.DataFrame | ColumnFrame, time: _Time): Promise<void> {
     if (this.#forecasts === undefined) {
-      const columns = df instanceof ColumnFrame
-        ? df.columns.map((name) => ({ name, dtype: _dtypeOf(df.column(name)) }))
-        : df.columns.map((name) => ({ name, dtype: df.getColumn(name).dtype }));
+      // The types of the Polars form (once per log: a `ColumnFrame` converts itself).
+      const polars = df instanceof ColumnFrame ? df.toPolars() : df;
+      const dtypes = polars.dtypes;
+      const columns = polars.columns.map((name, i) => ({ name, dtype: dtypes[i] as pl.DataType }));
       const path = join(this.dir, _csvOf(SYSTEM_LOG_PATHS.forecasts));
       await _writeForecastColumns(this.dir, columns);
       this.#forecasts = await CsvStream.create(path, columns);
@@ -692,12 +693,12 @@ export class SystemLog {
         );
       }
     }
-    this.#forecasts.append(_csvRows(df, columns));
+    this.#forecasts.append(_csvRows(df, columns, time));
   }
 
-  #writeFrame(name: _StreamName, df: pl.DataFrame | ColumnFrame): void {
+  #writeFrame(name: _StreamName, df: pl.DataFrame | ColumnFrame, time: _Time): void {
     const stream = this.#streams.get(name) as CsvStream;
-    stream.append(_csvRows(df, stream.columns.map((c) => c.name)));
+    stream.append(_csvRows(df, stream.columns.map((c) => c.name), time));
   }
 
   async #sync(): Promise<void> {
@@ -769,36 +770,43 @@ function _message(error: unknown): string {
 /** The latest time `Date.toISOString` writes as `CSV_DATETIME_FORMAT` does (9999-12-31). */
 const _MAX_ISO_MS = 253402300799999;
 
-/** The Polars type a `ColumnFrame` column becomes (`ColumnFrame.toPolars`). */
-function _dtypeOf(column: Column): pl.DataType {
-  switch (column.kind) {
-    case "f64":
-      return _F;
-    case "i64":
-      return _I;
-    case "time":
-      return _TIME;
-    case "str":
-      return pl.String; // what a String column of a Polars frame reports (not pl.Utf8's "Utf8")
+/** The stream lines of `df`'s columns `names`, in that order (`_columnsCsv` / `_rowsCsv`). */
+function _csvRows(
+  df: pl.DataFrame | ColumnFrame,
+  names: readonly string[],
+  time: _Time,
+): string {
+  if (df instanceof ColumnFrame) {
+    return _columnsCsv(df, names, time) ?? _frameCsv(df.select(names).toPolars());
   }
+  return _rowsCsv(_sameColumns(df.columns, names) ? df : df.select(...names), time);
 }
 
-/** The stream lines of `df`'s columns `names`, in that order (`_rowsCsv` / `_columnsCsv`). */
-function _csvRows(df: pl.DataFrame | ColumnFrame, names: readonly string[]): string {
-  if (df instanceof ColumnFrame) {
-    return _columnsCsv(df, names) ?? _frameCsv(df.select(names).toPolars());
-  }
-  return _rowsCsv(_sameColumns(df.columns, names) ? df : df.select(...names));
+// A bar's rows are formatted here rather than by Polars' writer (≈ 0.15–0.2 ms per call in a
+// running system: it hands its work to its thread pool; a few rows format faster on the calling
+// thread) wherever the two read back the same: Float64 in the shortest round-trip form
+// (`csvNumber`), safe integers, ms times of years 1970–9999 as ISO (`csvTime`), non-empty
+// strings (`csvText`), nulls as empty fields. A field `undefined` below: only the writer can say
+// (`_frameCsv` formats the whole bar).
+
+/** The field of number `v` (not null) of a column of `kind`, or `undefined` (see above). */
+function _numberField(kind: NumericColumn["kind"], v: number, time: _Time): string | undefined {
+  if (kind === "f64") return csvNumber(v);
+  if (kind === "i64") return Number.isSafeInteger(v) ? String(v) : undefined;
+  return Number.isInteger(v) && v >= 0 && v <= _MAX_ISO_MS ? time(v) : undefined;
+}
+
+/** The field of string `v` (not null), or `undefined` for `""` (see above). */
+function _stringField(v: string): string | undefined {
+  return v === "" ? undefined : csvText(v);
 }
 
 /**
  * A `ColumnFrame`'s rows as stream lines, formatted as `_rowsCsv` formats the frame's Polars
- * form (`toPolars`: NaN → null, an empty field): `f64` in the shortest round-trip form, `i64`
- * safe integers, `time` as ISO (1970–9999), non-empty strings. `undefined` (format the Polars
- * form with `_frameCsv`) for any other value.
+ * form (`toPolars`: NaN → null), or `undefined` when a value needs Polars' writer.
  */
-function _columnsCsv(df: ColumnFrame, names: readonly string[]): string | undefined {
-  // Per column, read once: its kind, its values, the text of each string of its dictionary.
+function _columnsCsv(df: ColumnFrame, names: readonly string[], time: _Time): string | undefined {
+  // Per column, read once: its kind, its values, the field of each string of its dictionary.
   const m = names.length;
   const kinds = new Array<Column["kind"]>(m);
   const numbers = new Array<Float64Array>(m);
@@ -809,36 +817,29 @@ function _columnsCsv(df: ColumnFrame, names: readonly string[]): string | undefi
     kinds[c] = column.kind;
     if (column.kind === "str") {
       codes[c] = column.values;
-      texts[c] = column.dictionary.map((v) => (v === "" ? undefined : csvText(v)));
+      texts[c] = column.dictionary.map(_stringField);
     } else {
       numbers[c] = column.values;
     }
   }
-  const time = _timeCache();
   const n = df.height;
   let text = "";
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < m; c++) {
       if (c > 0) text += ",";
-      const kind = kinds[c];
+      const kind = kinds[c] as Column["kind"];
+      let field: string | undefined;
       if (kind === "str") {
         const code = (codes[c] as Int32Array)[i] as number;
         if (code < 0) continue;
-        const field = (texts[c] as (string | undefined)[])[code];
-        if (field === undefined) return undefined; // "" (or no such string): Polars' writer
-        text += field;
-        continue;
-      }
-      const v = (numbers[c] as Float64Array)[i] as number;
-      if (v !== v) continue; // NaN: null
-      if (kind === "f64") text += csvNumber(v);
-      else if (kind === "i64") {
-        if (!Number.isSafeInteger(v)) return undefined;
-        text += String(v);
+        field = (texts[c] as (string | undefined)[])[code];
       } else {
-        if (!(Number.isInteger(v) && v >= 0 && v <= _MAX_ISO_MS)) return undefined;
-        text += time(v);
+        const v = (numbers[c] as Float64Array)[i] as number;
+        if (v !== v) continue; // NaN: null
+        field = _numberField(kind, v, time);
       }
+      if (field === undefined) return undefined;
+      text += field;
     }
     text += "\n";
   }
@@ -846,40 +847,33 @@ function _columnsCsv(df: ColumnFrame, names: readonly string[]): string | undefi
 }
 
 /**
- * A bar's rows as stream lines, formatted here (`csvNumber`, `csvTime`, `csvText`) from one
- * `rows()` call: Polars' CSV writer costs ≈ 0.15–0.2 ms per call in a running system (it
- * hands its work to its thread pool); a few rows format faster on the calling thread. Only
- * for columns that read back to the same values either way — Float64 (shortest round-trip
- * form), Int64/Int32 (safe integers), Datetime("ms", "UTC") (ISO, years 1970–9999), non-empty
- * strings, nulls as empty fields; any other type or value goes through `_frameCsv`.
+ * A Polars frame's rows as stream lines from one `rows()` call, for columns of type Float64,
+ * Int64/Int32, Datetime("ms", "UTC") and String (a Float64 NaN stays `NaN`, unlike in a
+ * `ColumnFrame`); any other type, or a value only Polars' writer can format: `_frameCsv`.
  */
-function _rowsCsv(df: pl.DataFrame): string {
-  const kinds: number[] = [];
+function _rowsCsv(df: pl.DataFrame, time: _Time): string {
+  const kinds: Column["kind"][] = [];
   for (const dtype of df.dtypes) {
     const v = dtype.variant;
-    if (v === "Float64") kinds.push(0);
-    else if (v === "Int64" || v === "Int32") kinds.push(1);
-    else if (v === "Datetime" && dtype.equals(_TIME)) kinds.push(2);
-    else if (v === "String" || v === "Utf8") kinds.push(3);
+    if (v === "Float64") kinds.push("f64");
+    else if (v === "Int64" || v === "Int32") kinds.push("i64");
+    else if (v === "Datetime" && dtype.equals(_TIME)) kinds.push("time");
+    else if (v === "String" || v === "Utf8") kinds.push("str");
     else return _frameCsv(df);
   }
-  const time = _timeCache();
   let text = "";
   for (const row of df.rows() as unknown[][]) {
     let line = "";
     for (let c = 0; c < kinds.length; c++) {
       const v = row[c];
-      let field = "";
+      let field: string | undefined = "";
       if (v !== null) {
-        const kind = kinds[c];
-        if (kind === 0 && typeof v === "number") field = csvNumber(v);
-        else if (kind === 1 && Number.isSafeInteger(v)) field = String(v);
-        else if (
-          kind === 2 && v instanceof Date && v.getTime() >= 0 && v.getTime() <= _MAX_ISO_MS
-        ) {
-          field = time(v.getTime());
-        } else if (kind === 3 && typeof v === "string" && v !== "") field = csvText(v);
-        else return _frameCsv(df);
+        const kind = kinds[c] as Column["kind"];
+        if (kind === "str") field = typeof v === "string" ? _stringField(v) : undefined;
+        else if (kind === "time") {
+          field = v instanceof Date ? _numberField(kind, v.getTime(), time) : undefined;
+        } else field = typeof v === "number" ? _numberField(kind, v, time) : undefined;
+        if (field === undefined) return _frameCsv(df);
       }
       line += c === 0 ? field : `,${field}`;
     }
@@ -901,8 +895,11 @@ function _isFinal(state: string): boolean {
   return state === "filled" || state === "cancelled" || state === "rejected";
 }
 
+/** `csvTime` with a cache (`_timeCache`). */
+type _Time = (ms: number) => string;
+
 /** `csvTime` with a cache (the rows of a bar share a few times). */
-function _timeCache(): (ms: number) => string {
+function _timeCache(): _Time {
   const cache = new Map<number, string>();
   return (ms) => {
     let text = cache.get(ms);

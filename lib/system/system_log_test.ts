@@ -20,11 +20,6 @@ import {
 } from "./system_log.ts";
 import type { SystemBar } from "./trading_system.ts";
 
-/** A bar's forecasts as Polars (a `ColumnFrame` through `toPolars`, as the log writes it). */
-function polars(frame: pl.DataFrame | ColumnFrame): pl.DataFrame {
-  return frame instanceof ColumnFrame ? frame.toPolars() : frame;
-}
-
 async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
@@ -111,7 +106,7 @@ Deno.test("SystemLog.consolidate() writes the Parquet outputs, drops a partial b
     const all = bars.flatMap((b) => b.oms.orders);
     assert.deepEqual(orders.getColumn("final_state").toArray(), all.map((o) => o.state));
     const forecasts = pl.readParquet(join(dir, SYSTEM_LOG_PATHS.forecasts));
-    assert.ok(forecasts.frameEqual(pl.concat(bars.map((b) => polars(b.forecasts))), true));
+    assert.ok(forecasts.frameEqual(pl.concat(bars.map((b) => b.forecasts.toPolars())), true));
     const fills = pl.readParquet(join(dir, SYSTEM_LOG_PATHS.fills));
     assert.equal(fills.height, bars.reduce((n, b) => n + b.oms.fills.length, 0));
     // The received bars became a store: the warm-up window and every bar of the run.
@@ -261,7 +256,6 @@ function logBar(k: number, forecasts: pl.DataFrame | ColumnFrame): SystemLogBar 
 }
 
 Deno.test("SystemLog writes the forecasts and bars it formats itself exactly as Polars' writer would", async () => {
-  const bar = logBar;
   const frame = (k: number, values: {
     x?: (number | null)[];
     s?: (string | null)[];
@@ -294,7 +288,9 @@ Deno.test("SystemLog writes the forecasts and bars it formats itself exactly as 
   ];
   await inTemp(async (dir) => {
     const log = await SystemLog.create(dir, { barMs: _BAR_MS });
-    for (const [i, f] of frames.entries()) await log.writeBar(bar(i + 1, f), { bars: undefined });
+    for (const [i, f] of frames.entries()) {
+      await log.writeBar(logBar(i + 1, f), { bars: undefined });
+    }
     await log.consolidate();
     const written = pl.readParquet(join(dir, SYSTEM_LOG_PATHS.forecasts));
     // What the streams gave when Polars' writer wrote every bar.

@@ -1,11 +1,11 @@
 /**
- * Private helpers of the node library on `ColumnFrame`s: column checks, numeric columns and
- * the per-asset row layout (cached in the frame's key cache, so the frames a DAG run derives
- * from one input share it).
+ * Private helpers of the node library on `ColumnFrame`s: column checks, numeric columns,
+ * per-asset lags of columns, and the per-asset row layout and timestamp groups (cached in the
+ * frame's key cache, so the frames a DAG run derives from one input share them).
  */
 import { ConfigError, DataError } from "../../errors/mod.ts";
-import type { Column, ColumnFrame } from "../../frame/mod.ts";
-import { type _AssetLayout, _layoutOf, _regular } from "./_frame.ts";
+import type { Column, ColumnFrame, NumericColumn } from "../../frame/mod.ts";
+import { type _AssetLayout, _laggedRows, _layoutOf } from "./_frame.ts";
 
 /**
  * Throws `ConfigError` naming the node, the config key (`""` for columns the node always
@@ -29,10 +29,15 @@ export function _requireCols(
 }
 
 /**
- * The values of numeric column `col` (NaN = null; read-only); throws `ConfigError` for a
- * missing column (naming `key`) and `DataError` for a string column.
+ * Numeric column `col` (not read from Polars by this call); throws `ConfigError` for a missing
+ * column (naming `key`) and `DataError` for a string column.
  */
-export function _numbers(nodeId: string, frame: ColumnFrame, col: string, key = ""): Float64Array {
+export function _numericColumn(
+  nodeId: string,
+  frame: ColumnFrame,
+  col: string,
+  key = "",
+): NumericColumn {
   _requireCols(nodeId, frame, [col], key);
   const c = frame.column(col);
   if (c.kind === "str") {
@@ -40,59 +45,48 @@ export function _numbers(nodeId: string, frame: ColumnFrame, col: string, key = 
       `Node ${nodeId}: column '${col}' holds strings, not numbers; fix the node's input`,
     );
   }
-  return c.values;
+  return c;
+}
+
+/** The values of numeric column `col` (NaN = null; read-only); throws as `_numericColumn`. */
+export function _numbers(nodeId: string, frame: ColumnFrame, col: string, key = ""): Float64Array {
+  return _numericColumn(nodeId, frame, col, key).values;
 }
 
 const _LAYOUT = "assetLayout";
 
 /**
  * The per-asset layout of a long frame (see `_AssetLayout`), cached in the frame's key cache.
- * Checks that keys are present and not null and that timestamps strictly increase within each
- * asset (the frame contract's sort), throwing `DataError` naming the row otherwise.
+ * Throws `ConfigError` without the `timestamp` and `asset_id` columns, and `DataError` for a
+ * null key or timestamps that do not strictly increase within each asset (the frame
+ * contract's sort), naming the row.
  */
 export function _layout(nodeId: string, frame: ColumnFrame): _AssetLayout {
   const cache = frame.keyCache();
   const cached = cache.get(_LAYOUT) as _AssetLayout | undefined;
   if (cached !== undefined) return cached;
+  _requireCols(nodeId, frame, ["timestamp", "asset_id"], "");
   const ts = _numbers(nodeId, frame, "timestamp");
-  const ids = _numbers(nodeId, frame, "asset_id");
-  const n = ts.length;
-  for (let i = 0; i < n; i++) {
-    if (Number.isNaN(ts[i] as number) || Number.isNaN(ids[i] as number)) {
-      throw new DataError(`Node ${nodeId}: null timestamp or asset_id in its input frame`);
-    }
-  }
-  const layout = _regularOf(ids, ts) ?? _layoutOf(nodeId, ids, ts);
+  const layout = _layoutOf(nodeId, _numbers(nodeId, frame, "asset_id"), ts);
   cache.set(_LAYOUT, layout);
   return layout;
 }
 
 /**
- * The layout of a regular frame (rows cycle through the same `s` assets, timestamps
- * increasing within each), or `undefined` when the frame is not regular.
+ * Each asset's value `lag` rows earlier (`−lag` rows later when `lag < 0`), null where there
+ * is none; same kind (a string column keeps its dictionary), and `column` itself for lag 0.
  */
-function _regularOf(ids: Float64Array, ts: Float64Array): _AssetLayout | undefined {
-  const n = ids.length;
-  if (n === 0) return undefined;
-  const seen = new Set<number>();
-  let s = 0;
-  for (; s < n; s++) {
-    const id = ids[s] as number;
-    if (seen.has(id)) break;
-    seen.add(id);
-  }
-  for (let i = s; i < n; i++) {
-    if (ids[i] !== ids[i - s] || !((ts[i] as number) > (ts[i - s] as number))) return undefined;
-  }
-  return _regular(n, s);
+export function _lagged<C extends Column>(column: C, layout: _AssetLayout, lag: number): C;
+export function _lagged(column: Column, layout: _AssetLayout, lag: number): Column {
+  if (lag === 0) return column;
+  // On a regular frame an asset's lag is the column moved `lag · stride` rows.
+  return layout.stride > 0
+    ? _shiftColumn(column, lag * layout.stride)
+    : _takeRows(column, _laggedRows(layout, lag));
 }
 
-/**
- * `column` moved down `d` rows (up when `d < 0`), null in the rows left empty; same kind (a
- * string column keeps its dictionary). On a regular frame (see `_AssetLayout.stride`) a shift
- * by `k · stride` rows is each asset's lag `k` (lead `−k`).
- */
-export function _shiftColumn(column: Column, d: number): Column {
+/** `column` moved down `d` rows (up when `d < 0`), null in the rows left empty. */
+function _shiftColumn(column: Column, d: number): Column {
   const n = column.values.length;
   const k = Math.min(Math.abs(d), n);
   if (column.kind === "str") {
@@ -117,11 +111,8 @@ export function _shiftColumn(column: Column, d: number): Column {
   return { kind: column.kind, values: out };
 }
 
-/**
- * The column's values at `rows` (row indices; null where an index is −1); same kind (a string
- * column keeps its dictionary).
- */
-export function _takeRows(column: Column, rows: Int32Array): Column {
+/** The column's values at `rows` (row indices; null where an index is −1). */
+function _takeRows(column: Column, rows: Int32Array): Column {
   const n = rows.length;
   if (column.kind === "str") {
     const v = column.values;
@@ -139,27 +130,6 @@ export function _takeRows(column: Column, rows: Int32Array): Column {
     out[i] = r < 0 ? Number.NaN : v[r] as number;
   }
   return { kind: column.kind, values: out };
-}
-
-/** For each row, the row index of its asset's row `lead` (≥ 1) rows later (`−1` when none). */
-export function _leadRows(layout: _AssetLayout, lead: number): Int32Array {
-  const { offsets, stride } = layout;
-  const n = offsets[offsets.length - 1] as number;
-  const out = new Int32Array(n);
-  if (stride > 0) {
-    const d = lead * stride;
-    for (let i = 0; i < n; i++) out[i] = i + d < n ? i + d : -1;
-    return out;
-  }
-  const { order } = layout;
-  for (let g = 0; g + 1 < offsets.length; g++) {
-    const a = offsets[g] as number;
-    const b = offsets[g + 1] as number;
-    for (let k = a; k < b; k++) {
-      out[order[k] as number] = k + lead < b ? order[k + lead] as number : -1;
-    }
-  }
-  return out;
 }
 
 const _TIME_GROUPS = "timeGroups";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { DataError } from "../../errors/mod.ts";
-import { ColumnFrame } from "../../frame/mod.ts";
+import { type Column, ColumnFrame } from "../../frame/mod.ts";
 import { _layout } from "./_columns.ts";
-import { _previousRows } from "./_frame.ts";
+import { _laggedRows } from "./_frame.ts";
 import { _ASSETS, _bars, _col, _FIVE_MIN, _T0 } from "./_test_utils.ts";
 
 function _naiveOrder(df: pl.DataFrame): number[] {
@@ -12,7 +12,7 @@ function _naiveOrder(df: pl.DataFrame): number[] {
   return firstSeen.flatMap((id) => ids.flatMap((a, i) => a === id ? [i] : []));
 }
 
-Deno.test("_layout() finds regular frames and groups rows like the general path", () => {
+Deno.test("_layout() finds regular frames and groups rows like the general path; _laggedRows() lags and leads", () => {
   const regular = _bars(30, 7, { regular: true });
   const irregular = _bars(30);
   const r = _layout("n", ColumnFrame.fromPolars(regular));
@@ -22,12 +22,15 @@ Deno.test("_layout() finds regular frames and groups rows like the general path"
   for (const [df, layout] of [[regular, r], [irregular, g]] as const) {
     assert.deepEqual([...layout.order], _naiveOrder(df));
     assert.equal(layout.offsets[layout.offsets.length - 1], df.height);
-    const prev = _previousRows(layout);
+    const prev = _laggedRows(layout, 1);
+    const next = _laggedRows(layout, -1);
     const ids = _col(df, "asset_id");
     for (let i = 0; i < df.height; i++) {
       const j = prev[i] as number;
       const expected = ids.slice(0, i).lastIndexOf(ids[i] as number);
       assert.equal(j, expected, `row ${i}`);
+      const after = ids.indexOf(ids[i] as number, i + 1);
+      assert.equal(next[i], after, `row ${i}: next`);
     }
   }
   // A frame that starts mid-cycle and ends mid-cycle is regular too.
@@ -57,4 +60,26 @@ Deno.test("_layout() checks large frames too and names the row out of order", ()
     assert.match(e.message, /Node n: input frame row 60001 .* not after the asset's previous row/);
     return true;
   });
+});
+
+Deno.test("_layout() rejects a null key in the first cycle, later in a regular frame, and in a general one", () => {
+  const regular = ColumnFrame.fromPolars(_bars(30, 7, { regular: true }));
+  const irregular = ColumnFrame.fromPolars(_bars(30));
+  const cases: [string, ColumnFrame, "timestamp" | "asset_id", number][] = [
+    ["one timestamp (a single cycle)", regular.slice(0, 3), "timestamp", 1],
+    ["regular, first cycle", regular, "asset_id", 1],
+    ["regular, later row", regular, "timestamp", 50],
+    ["regular, last row", regular, "asset_id", regular.height - 1],
+    ["general", irregular, "timestamp", 40],
+  ];
+  for (const [what, frame, col, row] of cases) {
+    const values = frame.values(col).slice();
+    values[row] = Number.NaN;
+    const holed = frame.with([[col, { kind: frame.column(col).kind, values } as Column]]);
+    assert.throws(() => _layout("n", holed), (e: unknown) => {
+      assert.ok(e instanceof DataError, what);
+      assert.match(e.message, /Node n: null timestamp or asset_id in its input frame/, what);
+      return true;
+    });
+  }
 });

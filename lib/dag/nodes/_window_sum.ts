@@ -224,21 +224,24 @@ export function _rollingMean(
 }
 
 /**
- * Means over full windows (min_periods = window) for several windows at once; each result is
- * bit-identical to `_rollingMean(seg, window, window)` (a full window holds no NaN, so its
- * sum over the NaN-filled segment is the same expression of the same values).
+ * Means over full windows (min_periods = window) for several windows at once, with `stride`
+ * as in `_windowSums`; each result is bit-identical to `_rollingMean(seg, window, window,
+ * stride)`. The sums run on the values as they are: a full window without NaN is the same
+ * expression of the same values as over the NaN-filled segment, and one with a NaN sums to
+ * NaN, which is also the mean of a window with fewer than `window` valid values.
  */
-export function _fullWindowMeans(seg: Float64Array, windows: readonly number[]): Float64Array[] {
-  const filled = _filled(seg);
-  const sums = _windowSums(filled, windows);
+export function _fullWindowMeans(
+  seg: Float64Array,
+  windows: readonly number[],
+  stride = 1,
+): Float64Array[] {
+  const sums = _windowSums(seg, windows, 1, stride);
   return sums.map((sum, k) => {
     const w = windows[k] as number;
-    const count = filled === seg ? undefined : _windowCount(seg, w);
-    const out = sum; // reused in place: each value is read once, before it is overwritten
-    for (let t = 0; t < seg.length; t++) {
-      const full = count === undefined ? t >= w - 1 : (count[t] as number) >= w;
-      out[t] = full ? (sum[t] as number) / w : Number.NaN;
-    }
+    const first = Math.min((w - 1) * stride, seg.length); // rows before: not a full window
+    const out = sum; // in place: each value is read once, before it is overwritten
+    out.fill(Number.NaN, 0, first);
+    for (let t = first; t < seg.length; t++) out[t] = (sum[t] as number) / w;
     return out;
   });
 }

@@ -75,7 +75,7 @@ Deno.test("_windowSumCount() skips NaN and counts valid values", () => {
   ]);
 });
 
-Deno.test("_windowSums() and _fullWindowMeans() equal their one-window forms bit for bit", () => {
+Deno.test("_windowSums() and _fullWindowMeans() (with or without a stride) equal their one-window forms bit for bit", () => {
   const x = _series(700, 3);
   const windows = [10, 50, 7, 64];
   const many = _windowSums(x, windows, 0.93);
@@ -85,6 +85,10 @@ Deno.test("_windowSums() and _fullWindowMeans() equal their one-window forms bit
   for (const series of [x, withNaN]) {
     const means = _fullWindowMeans(series, windows);
     windows.forEach((w, k) => assert.deepEqual(means[k], _rollingMean(series, w, w)));
+    for (const stride of [3, 14]) {
+      const strided = _fullWindowMeans(series, windows, stride);
+      windows.forEach((w, k) => assert.deepEqual(strided[k], _rollingMean(series, w, w, stride)));
+    }
   }
 });
 

@@ -59,18 +59,11 @@ export class AdjustedReturnsNode extends TransformNode implements LookbackNode {
     const v = _numbers(this.id, frame, vol_col);
     const n = r.length;
     const out = new Float64Array(n);
-    if (delay === 0) {
-      for (let i = 0; i < n; i++) {
-        const x = v[i] as number;
-        out[i] = x > 0 ? (r[i] as number) / x : Number.NaN;
-      }
-      return frame.with([[out_col, f64Column(out)]]);
-    }
-    const layout = _layout(this.id, frame);
-    const s = layout.stride;
-    if (s > 0) {
-      // Regular frame: the asset's row `delay` rows earlier is `delay · s` rows up.
-      const d = Math.min(delay * s, n);
+    const layout = delay === 0 ? undefined : _layout(this.id, frame);
+    if (layout === undefined || layout.stride > 0) {
+      // The asset's row `delay` rows earlier is `delay · stride` rows up on a regular frame
+      // (one pass, no index), the row itself for delay 0.
+      const d = layout === undefined ? 0 : Math.min(delay * layout.stride, n);
       out.fill(Number.NaN, 0, d);
       for (let i = d; i < n; i++) {
         const x = v[i - d] as number;

@@ -6,19 +6,17 @@ import { ReturnsNode } from "./returns_node.ts";
 import { VolatilityNode } from "./volatility_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 function _frame(n: number): pl.DataFrame {
   const df = new ReturnsNode("ret").transform(_bars(n));

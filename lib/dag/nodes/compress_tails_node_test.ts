@@ -5,17 +5,15 @@ import { CompressTailsNode } from "./compress_tails_node.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 Deno.test("CompressTailsNode.transform() applies scale * tanh(x / scale)", () => {
   const df = pl.DataFrame({ a: [0, 1, -10, 100, null], b: [2, 3, 4, 5, 6] });

@@ -2,7 +2,7 @@
 import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _numbers, _requireCols, _timeGroups } from "./_columns.ts";
+import { _numbers, _timeGroups } from "./_columns.ts";
 import { _merge, _name } from "./_options.ts";
 
 /** Config of `CrossSectionalDemeanNode` (the keys of its config template). */
@@ -46,7 +46,6 @@ export class CrossSectionalDemeanNode extends TransformNode implements LookbackN
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col } = this.config;
     const x = _numbers(this.id, frame, in_col, "in_col");
-    _requireCols(this.id, frame, ["timestamp"], "");
     const groups = _timeGroups(this.id, frame);
     const out = new Float64Array(x.length);
     for (let g = 0; g + 1 < groups.length; g++) {

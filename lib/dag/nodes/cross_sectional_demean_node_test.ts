@@ -6,17 +6,15 @@ import { CrossSectionalDemeanNode } from "./cross_sectional_demean_node.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 const _T = (m: number) => new Date(Date.UTC(2025, 0, 1, 0, m));
 

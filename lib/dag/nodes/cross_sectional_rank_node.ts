@@ -1,8 +1,8 @@
 /** `CrossSectionalRankNode`: the rank of a column among the assets at each timestamp. */
-import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
+import { type ColumnFrame, f64Column, lowerBound, upperBound } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _numbers, _requireCols, _timeGroups } from "./_columns.ts";
+import { _numbers, _timeGroups } from "./_columns.ts";
 import { _normalQuantile } from "./_normal_quantile.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
@@ -58,18 +58,20 @@ export class CrossSectionalRankNode extends TransformNode implements LookbackNod
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col, mode } = this.config;
     const x = _numbers(this.id, frame, in_col, "in_col");
-    _requireCols(this.id, frame, ["timestamp"], "");
     const groups = _timeGroups(this.id, frame);
     const out = new Float64Array(x.length);
-    let scratch: Float64Array | undefined;
+    let scratch = new Float64Array(0);
     const idx = new Int32Array(_SMALL_GROUP);
     for (let g = 0; g + 1 < groups.length; g++) {
       const a = groups[g] as number;
       const b = groups[g + 1] as number;
-      if (b - a > _SMALL_GROUP) scratch = _sortedRanks(x, a, b, out, scratch);
-      else _insertionRanks(x, a, b, out, idx);
-      let n = 0;
-      for (let i = a; i < b; i++) if (!Number.isNaN(x[i] as number)) n++;
+      let n: number; // valid values at the timestamp
+      if (b - a > _SMALL_GROUP) {
+        if (scratch.length < b - a) scratch = new Float64Array(b - a);
+        n = _sortedRanks(x, a, b, out, scratch);
+      } else {
+        n = _insertionRanks(x, a, b, out, idx);
+      }
       for (let i = a; i < b; i++) out[i] = _scaled(out[i] as number, n, mode);
     }
     return frame.with([[out_col, f64Column(out)]]);
@@ -83,6 +85,7 @@ const _SMALL_GROUP = 32;
  * Average ranks of `x[a..b)` into `out[a..b)` (NaN for NaN): the valid rows insertion-sorted by
  * value in `idx` (at least `_SMALL_GROUP` long), then each run of equal values `[lo, hi)` of
  * the sorted order gets `(lo + 1 + hi) / 2` — `lo` values are below it and `hi` at most it.
+ * Returns the number of valid values.
  */
 function _insertionRanks(
   x: Float64Array,
@@ -90,7 +93,7 @@ function _insertionRanks(
   b: number,
   out: Float64Array,
   idx: Int32Array,
-): void {
+): number {
   let m = 0;
   for (let i = a; i < b; i++) {
     const v = x[i] as number;
@@ -113,10 +116,11 @@ function _insertionRanks(
     for (let k = lo; k < hi; k++) out[idx[k] as number] = r;
     lo = hi;
   }
+  return m;
 }
 
 /**
- * `_insertionRanks` by sorting the valid values (in `scratch`, grown as needed and returned) and
+ * `_insertionRanks` by sorting the valid values (in `scratch`, at least `b − a` long) and
  * binary-searching each value's bounds: the same counts, so the same ranks.
  */
 function _sortedRanks(
@@ -124,39 +128,25 @@ function _sortedRanks(
   a: number,
   b: number,
   out: Float64Array,
-  scratch: Float64Array | undefined,
-): Float64Array {
-  const buf = scratch !== undefined && scratch.length >= b - a ? scratch : new Float64Array(b - a);
+  scratch: Float64Array,
+): number {
   let m = 0;
   for (let i = a; i < b; i++) {
     const v = x[i] as number;
-    if (!Number.isNaN(v)) buf[m++] = v;
+    if (!Number.isNaN(v)) scratch[m++] = v;
   }
-  const sorted = buf.subarray(0, m).sort();
+  const sorted = scratch.subarray(0, m).sort();
   for (let i = a; i < b; i++) {
     const v = x[i] as number;
     if (Number.isNaN(v)) {
       out[i] = Number.NaN;
       continue;
     }
-    const below = _bound(sorted, v, false);
-    const atMost = _bound(sorted, v, true);
+    const below = lowerBound(sorted, v);
+    const atMost = upperBound(sorted, v);
     out[i] = (below + 1 + atMost) / 2;
   }
-  return buf;
-}
-
-/** Number of values in ascending `sorted` that are `< v` (or `<= v` when `inclusive`). */
-function _bound(sorted: Float64Array, v: number, inclusive: boolean): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const u = sorted[mid] as number;
-    if (u < v || (inclusive && u === v)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return m;
 }
 
 /** Rank `r` (NaN = null) among `n` valid values, scaled as `mode` says. */

@@ -6,19 +6,17 @@ import { ReturnsNode } from "./returns_node.ts";
 import { _normalQuantile } from "./_normal_quantile.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _rng,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 const _T = (m: number) => new Date(Date.UTC(2025, 0, 1, 0, m));
 

@@ -2,8 +2,7 @@
 import type { Column, ColumnFrame } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _layout, _requireCols, _shiftColumn, _takeRows } from "./_columns.ts";
-import { type _AssetLayout, _laggedRows } from "./_frame.ts";
+import { _lagged, _layout, _requireCols } from "./_columns.ts";
 import { _merge, _names, _nonNegativeInt, _positiveInt } from "./_options.ts";
 
 /** Config of `LagsNode` (the keys of its config template). */
@@ -62,23 +61,15 @@ export class LagsNode extends TransformNode implements LookbackNode {
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_cols, n_lags, first_lag } = this.config;
     _requireCols(this.id, frame, in_cols, "in_cols");
-    _requireCols(this.id, frame, ["timestamp", "asset_id"], "");
     const layout = _layout(this.id, frame);
     const out: [string, Column][] = [];
     for (const col of in_cols) {
       const c = frame.column(col);
       for (let i = 0; i < n_lags; i++) {
         const k = first_lag + i;
-        out.push([`${col}_lag_${k}`, k === 0 ? c : _lag(c, layout, k)]);
+        out.push([`${col}_lag_${k}`, _lagged(c, layout, k)]);
       }
     }
     return frame.with(out);
   }
-}
-
-/** Each asset's value `k` rows earlier (null when none). */
-function _lag(column: Column, layout: _AssetLayout, k: number): Column {
-  return layout.stride > 0
-    ? _shiftColumn(column, k * layout.stride)
-    : _takeRows(column, _laggedRows(layout, k));
 }

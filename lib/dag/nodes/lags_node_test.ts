@@ -4,19 +4,17 @@ import { ColumnFrame } from "../../frame/mod.ts";
 import { LagsNode } from "./lags_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 Deno.test("LagsNode.transform() adds <col>_lag_<k> per asset", () => {
   const df = _bars(30);

@@ -5,7 +5,7 @@
 import type { ColumnFrame } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _layout, _leadRows, _requireCols, _shiftColumn, _takeRows } from "./_columns.ts";
+import { _lagged, _layout, _requireCols } from "./_columns.ts";
 import { _merge, _name } from "./_options.ts";
 
 /** Config of `PeekingNode` (the keys of its config template). */
@@ -48,12 +48,7 @@ export class PeekingNode extends TransformNode implements LookbackNode {
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col } = this.config;
     _requireCols(this.id, frame, [in_col], "in_col");
-    _requireCols(this.id, frame, ["timestamp", "asset_id"], "");
     const layout = _layout(this.id, frame);
-    const c = frame.column(in_col);
-    const next = layout.stride > 0
-      ? _shiftColumn(c, -layout.stride)
-      : _takeRows(c, _leadRows(layout, 1));
-    return frame.with([[out_col, next]]);
+    return frame.with([[out_col, _lagged(frame.column(in_col), layout, -1)]]);
   }
 }

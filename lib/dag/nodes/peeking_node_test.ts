@@ -5,15 +5,16 @@ import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
   _bars,
   _col,
+  _nanAsNull,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import { _assertColumnsLikePolars, _nanAsNull } from "./_column_test_utils.ts";
 
 Deno.test("PeekingNode.transform() outputs the next bar's close per asset", () => {
   const df = _bars(20);

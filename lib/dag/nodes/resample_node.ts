@@ -5,7 +5,7 @@ import { parseTimeframe } from "../../sim/bar_schema.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
 import type { _AssetLayout } from "./_frame.ts";
-import { _layout, _numbers, _requireCols } from "./_columns.ts";
+import { _layout, _numbers, _numericColumn, _requireCols } from "./_columns.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
 /** Config of `ResampleNode` (the keys of its config template). */
@@ -94,7 +94,7 @@ export class ResampleNode extends TransformNode implements LookbackNode {
       const vwap = typical
         ? _typical(_numbers(id, frame, "high"), _numbers(id, frame, "low"), close)
         : close;
-      _numbers(id, frame, "asset_id"); // checks the column is numeric
+      const ids = _numericColumn(id, frame, "asset_id"); // kind only: not read into JS
       const know = hasKnow ? frame.column("knowledge_timestamp") : undefined;
       if (know !== undefined && know.kind !== "time") {
         throw new DataError(
@@ -104,7 +104,7 @@ export class ResampleNode extends TransformNode implements LookbackNode {
       return _output({
         ts: frame.column("timestamp"),
         start: timeColumn(start),
-        ids: frame.column("asset_id"),
+        ids,
         symbol,
         ohlcv: _OHLCV.map((c) => frame.column(c)),
         vwap: f64Column(vwap),

@@ -5,16 +5,17 @@ import { ColumnFrame } from "../../frame/mod.ts";
 import { ResampleNode } from "./resample_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _ASSETS,
   _bars,
   _col,
   _FIVE_MIN,
+  _nanAsNull,
   _T0,
   _variants,
 } from "./_test_utils.ts";
-import { _assertColumnsLikePolars, _nanAsNull } from "./_column_test_utils.ts";
 
 type _Bar = { t: number; a: number; o: number; h: number; l: number; c: number; v: number };
 

@@ -2,8 +2,8 @@
 import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _previousRows } from "./_frame.ts";
-import { _layout, _numbers, _requireCols } from "./_columns.ts";
+import { _laggedRows } from "./_frame.ts";
+import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _name, _oneOf } from "./_options.ts";
 
 /** Config of `ReturnsNode` (the keys of its config template). */
@@ -50,23 +50,21 @@ export class ReturnsNode extends TransformNode implements LookbackNode {
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col, mode } = this.config;
     const p = _numbers(this.id, frame, in_col, "in_col");
-    _requireCols(this.id, frame, ["asset_id"], "");
     const layout = _layout(this.id, frame);
     const n = p.length;
     const ret = new Float64Array(n);
     const log = mode === "log";
     const s = layout.stride;
     if (s > 0) {
-      // Regular frame: the asset's previous row is `s` rows up.
-      const head = Math.min(s, n);
-      ret.fill(Number.NaN, 0, head);
+      // Regular frame: the asset's previous row is `s` rows up (one pass, no index).
+      ret.fill(Number.NaN, 0, Math.min(s, n));
       if (log) {
         for (let i = s; i < n; i++) ret[i] = Math.log((p[i] as number) / (p[i - s] as number));
       } else {
         for (let i = s; i < n; i++) ret[i] = (p[i] as number) / (p[i - s] as number) - 1;
       }
     } else {
-      const prev = _previousRows(layout);
+      const prev = _laggedRows(layout, 1);
       for (let i = 0; i < n; i++) {
         const j = prev[i] as number;
         if (j < 0) {

@@ -5,19 +5,17 @@ import { ColumnFrame } from "../../frame/mod.ts";
 import { ReturnsNode } from "./returns_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 Deno.test("ReturnsNode.transform() pct and log returns per asset", () => {
   const df = _bars(60);

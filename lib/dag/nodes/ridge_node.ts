@@ -3,7 +3,7 @@ import { ConfigError, DataError } from "../../errors/mod.ts";
 import { ColumnFrame, f64Column } from "../../frame/mod.ts";
 import type { ColumnFrames, JsonValue, NodeFrames } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _layout, _leadRows, _numbers, _requireCols } from "./_columns.ts";
+import { _lagged, _layout, _numbers, _numericColumn, _requireCols } from "./_columns.ts";
 import { _boolean, _merge, _name, _names, _positiveInt, _positiveNumber } from "./_options.ts";
 
 /** Config of `RidgeNode` (the keys of its config template). */
@@ -177,15 +177,10 @@ export class RidgeNode implements LookbackNode {
   #fitFrame(frame: ColumnFrame): ColumnFrame {
     const { features, target_col, target_horizon, alpha, fit_intercept } = this.config;
     _requireCols(this.id, frame, [...features, target_col], "features/target_col");
-    _requireCols(this.id, frame, ["timestamp", "asset_id"], "");
+    const layout = _layout(this.id, frame);
     const cols = features.map((f) => _numbers(this.id, frame, f, "features/target_col"));
-    const ret = _numbers(this.id, frame, target_col, "features/target_col");
-    const lead = _leadRows(_layout(this.id, frame), target_horizon);
-    const y = new Float64Array(frame.height);
-    for (let i = 0; i < y.length; i++) {
-      const r = lead[i] as number;
-      y[i] = r < 0 ? Number.NaN : ret[r] as number;
-    }
+    const ret = _numericColumn(this.id, frame, target_col, "features/target_col");
+    const y = _lagged(ret, layout, -target_horizon).values; // NaN where there is no future row
     this.#state = _solveRidge(this.id, cols, y, { alpha, fitIntercept: fit_intercept, features });
     return this.#apply(frame, this.#state);
   }

@@ -5,16 +5,17 @@ import { ColumnFrame } from "../../frame/mod.ts";
 import { RidgeNode } from "./ridge_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _ASSETS,
   _col,
   _FIVE_MIN,
   _rng,
   _T0,
 } from "./_test_utils.ts";
-import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 /**
  * Long frame with features x1, x2 and a return column whose NEXT value per asset is

@@ -2,7 +2,7 @@
 import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _gather, _perAsset, _scatter } from "./_frame.ts";
+import { _perAsset } from "./_frame.ts";
 import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _minPeriods, _name, _positiveInt } from "./_options.ts";
 import { _rollingMean } from "./_window_sum.ts";
@@ -56,16 +56,10 @@ export class RollingMeanNode extends TransformNode implements LookbackNode {
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, out_col, window } = this.config;
     const values = _numbers(this.id, frame, in_col, "in_col");
-    const layout = _layout(this.id, frame);
     const minPeriods = this.#minPeriods;
-    let mean: Float64Array;
-    if (layout.stride > 0) {
-      // Regular frame: the kernel runs on the frame as is, each asset on its own.
-      mean = _rollingMean(values, window, minPeriods, layout.stride);
-    } else {
-      const x = _gather(values, layout);
-      mean = _scatter(_perAsset(x, layout, (seg) => _rollingMean(seg, window, minPeriods)), layout);
-    }
+    const [mean] = _perAsset(values, _layout(this.id, frame), (x, stride) => [
+      _rollingMean(x, window, minPeriods, stride),
+    ]);
     return frame.with([[out_col, f64Column(mean)]]);
   }
 }

@@ -5,15 +5,16 @@ import { DataError } from "../../errors/mod.ts";
 import { RollingMeanNode } from "./rolling_mean_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertPrefixCausal,
   _assertSameAsPerAsset,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 function _naiveMean(x: (number | null)[], window: number, minPeriods: number): (number | null)[] {
   return x.map((_, t) => {

@@ -2,10 +2,10 @@
 import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _gather } from "./_frame.ts";
+import { _perAsset } from "./_frame.ts";
 import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _name, _positiveInt } from "./_options.ts";
-import { _fullWindowMeans, _windowSums } from "./_window_sum.ts";
+import { _fullWindowMeans } from "./_window_sum.ts";
 
 /** Config of `SmaCrossNode` (the keys of its config template). */
 export type SmaCrossNodeConfig = {
@@ -64,48 +64,14 @@ export class SmaCrossNode extends TransformNode implements LookbackNode {
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const { in_col, fast, slow, fast_col, slow_col, out_col } = this.config;
     const values = _numbers(this.id, frame, in_col, "in_col");
-    const layout = _layout(this.id, frame);
+    const [smaFast, smaSlow] = _perAsset(
+      values,
+      _layout(this.id, frame),
+      (x, stride) => _fullWindowMeans(x, [fast, slow], stride),
+    ) as [Float64Array, Float64Array];
     const n = values.length;
     const signal = new Float64Array(n);
-    let smaFast: Float64Array;
-    let smaSlow: Float64Array;
-    if (layout.stride > 0) {
-      // Regular frame: the kernel runs on the frame as is. Missing prices need no special
-      // case here: a window holding a NaN sums to NaN, as `_fullWindowMeans` gives it.
-      const s = layout.stride;
-      [smaFast, smaSlow] = _windowSums(values, [fast, slow], 1, s) as [Float64Array, Float64Array];
-      // In place: sums to means.
-      const firstFast = Math.min((fast - 1) * s, n);
-      const firstSlow = Math.min((slow - 1) * s, n);
-      smaFast.fill(Number.NaN, 0, firstFast);
-      smaSlow.fill(Number.NaN, 0, firstSlow);
-      for (let i = firstFast; i < n; i++) smaFast[i] = (smaFast[i] as number) / fast;
-      for (let i = firstSlow; i < n; i++) smaSlow[i] = (smaSlow[i] as number) / slow;
-      for (let i = 0; i < n; i++) {
-        signal[i] = (smaFast[i] as number) > (smaSlow[i] as number) ? 1 : 0;
-      }
-    } else {
-      const x = _gather(values, layout);
-      smaFast = new Float64Array(n);
-      smaSlow = new Float64Array(n);
-      const { order, offsets } = layout;
-      for (let g = 0; g + 1 < offsets.length; g++) {
-        const a = offsets[g] as number;
-        const [f, s] = _fullWindowMeans(x.subarray(a, offsets[g + 1]), [fast, slow]) as [
-          Float64Array,
-          Float64Array,
-        ];
-        // Back to frame order as we go.
-        for (let t = 0; t < f.length; t++) {
-          const i = order[a + t] as number;
-          const fv = f[t] as number;
-          const sv = s[t] as number;
-          smaFast[i] = fv;
-          smaSlow[i] = sv;
-          signal[i] = fv > sv ? 1 : 0;
-        }
-      }
-    }
+    for (let i = 0; i < n; i++) signal[i] = (smaFast[i] as number) > (smaSlow[i] as number) ? 1 : 0;
     return frame.with([
       [fast_col, f64Column(smaFast)],
       [slow_col, f64Column(smaSlow)],

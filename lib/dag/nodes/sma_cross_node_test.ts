@@ -3,15 +3,16 @@ import { ColumnFrame } from "../../frame/mod.ts";
 import { SmaCrossNode } from "./sma_cross_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertPrefixCausal,
   _assertSameAsPerAsset,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 function _sma(x: (number | null)[], w: number): (number | null)[] {
   return x.map((_, t) => {

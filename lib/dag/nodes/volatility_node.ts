@@ -3,7 +3,7 @@ import { ConfigError } from "../../errors/mod.ts";
 import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
-import { _gather } from "./_frame.ts";
+import { _perAsset } from "./_frame.ts";
 import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _minPeriods, _name, _positiveInt, _positiveNumber } from "./_options.ts";
 import { _validMask, _windowCount, _windowSum } from "./_window_sum.ts";
@@ -82,19 +82,9 @@ export class VolatilityNode extends TransformNode implements LookbackNode {
     const decay = 1 - this.alpha;
     const minPeriods = this.#minPeriods;
     const denTable = this.#denominators(Math.min(window, values.length));
-    if (layout.stride > 0) {
-      const vol = _regularVolatility(values, layout.stride, window, decay, minPeriods, denTable);
-      if (vol !== undefined) return frame.with([[out_col, f64Column(vol)]]);
-    }
-    const r = _gather(values, layout);
-    const vol = new Float64Array(r.length);
-    const { order, offsets } = layout;
-    for (let g = 0; g + 1 < offsets.length; g++) {
-      const a = offsets[g] as number;
-      const seg = r.subarray(a, offsets[g + 1]);
-      const out = _volatility(seg, window, decay, minPeriods, denTable);
-      for (let t = 0; t < out.length; t++) vol[order[a + t] as number] = out[t] as number;
-    }
+    const [vol] = _perAsset(values, layout, (r, stride) => [
+      _volatility(r, { window, decay, minPeriods, denTable, stride }),
+    ]);
     return frame.with([[out_col, f64Column(vol)]]);
   }
 
@@ -114,89 +104,62 @@ export class VolatilityNode extends TransformNode implements LookbackNode {
 }
 
 /**
- * `_volatility` of every asset of a regular frame (stride `s`) at once, on the frame as is;
- * `undefined` when some asset has an invalid return after a valid one (use `_volatility`).
- */
-function _regularVolatility(
-  r: Float64Array,
-  s: number,
-  window: number,
-  decay: number,
-  minPeriods: number,
-  denTable: Float64Array,
-): Float64Array | undefined {
-  const n = r.length;
-  const sq = new Float64Array(n);
-  const lead = new Int32Array(s); // each asset's invalid returns before its first valid one
-  const started = new Uint8Array(s);
-  for (let base = 0; base < n; base += s) {
-    for (let g = 0; g < s && base + g < n; g++) {
-      const v = r[base + g] as number;
-      if (!Number.isNaN(v)) {
-        sq[base + g] = v * v;
-        started[g] = 1;
-      } else if (started[g] === 1) {
-        return undefined;
-      } else {
-        lead[g] = (lead[g] as number) + 1;
-      }
-    }
-  }
-  const num = _windowSum(sq, window, decay, s);
-  const out = num; // in place: each value is read once, before it is overwritten
-  for (let base = 0, t = 0; base < n; base += s, t++) {
-    for (let g = 0; g < s && base + g < n; g++) {
-      const i = base + g;
-      const k = Math.min(t - (lead[g] as number) + 1, window); // valid returns in the window
-      out[i] = k >= minPeriods && k > 0
-        ? Math.sqrt((num[i] as number) / (denTable[k - 1] as number))
-        : Number.NaN;
-    }
-  }
-  return out;
-}
-
-/**
- * One asset's volatility: `sqrt(num / den)` with `num` the decayed window sum of the squared
+ * The volatility of returns `r` (with `stride` s, of each of its s interleaved asset series,
+ * see `_windowSums`): `sqrt(num / den)` with `num` the decayed window sum of the squared
  * valid returns, `den` that of the validity mask, NaN where fewer than `minPeriods` returns
- * of the window are valid. When the segment's invalid returns all come first (the usual case:
- * only the first return is null), the mask is 0…0 1…1 and its window sum at `t` is, bit for
- * bit, `denTable[min(t − p, window − 1)]` (`p` invalid values first): the doubling sums skip
- * exact zeros, so they are the same expressions as on a segment of ones.
+ * of the window are valid. When every series' invalid returns come first (the usual case:
+ * only the first return is null), a series' mask is 0…0 1…1 and its window sum at `t` is, bit
+ * for bit, `denTable[min(t − p, window − 1)]` (`p` invalid values first): the doubling sums
+ * skip exact zeros, so they are the same expressions as on a series of ones.
  */
 function _volatility(
-  seg: Float64Array,
-  window: number,
-  decay: number,
-  minPeriods: number,
-  denTable: Float64Array,
+  r: Float64Array,
+  options: {
+    window: number;
+    decay: number;
+    minPeriods: number;
+    denTable: Float64Array;
+    stride: number;
+  },
 ): Float64Array {
-  const m = seg.length;
+  const { window, decay, minPeriods, denTable, stride } = options;
+  const m = r.length;
   const sq = new Float64Array(m);
-  let lead = 0; // invalid returns before the first valid one
-  while (lead < m && Number.isNaN(seg[lead] as number)) lead++;
+  const lead = new Int32Array(stride); // each series' invalid returns before its first valid one
+  const started = new Uint8Array(stride);
   let prefixOnly = true;
-  for (let t = lead; t < m; t++) {
-    const v = seg[t] as number;
-    if (Number.isNaN(v)) prefixOnly = false;
-    else sq[t] = v * v;
+  for (let i = 0, g = 0; i < m; i++) {
+    const v = r[i] as number;
+    if (!Number.isNaN(v)) {
+      sq[i] = v * v;
+      started[g] = 1;
+    } else if (started[g] === 1) {
+      prefixOnly = false;
+    } else {
+      lead[g] = (lead[g] as number) + 1;
+    }
+    if (++g === stride) g = 0;
   }
-  const num = _windowSum(sq, window, decay);
-  const out = new Float64Array(m);
+  const num = _windowSum(sq, window, decay, stride);
+  const out = num; // in place: each value is read once, before it is overwritten
   if (prefixOnly) {
-    for (let t = 0; t < m; t++) {
-      const n = Math.min(t - lead + 1, window); // valid returns in the window
-      out[t] = n >= minPeriods && n > 0
-        ? Math.sqrt((num[t] as number) / (denTable[n - 1] as number))
+    for (let i = 0, g = 0, t = 0; i < m; i++) {
+      const n = Math.min(t - (lead[g] as number) + 1, window); // valid returns in the window
+      out[i] = n >= minPeriods && n > 0
+        ? Math.sqrt((num[i] as number) / (denTable[n - 1] as number))
         : Number.NaN;
+      if (++g === stride) {
+        g = 0;
+        t++;
+      }
     }
     return out;
   }
-  const den = _windowSum(_validMask(seg), window, decay);
-  const count = _windowCount(seg, window);
-  for (let t = 0; t < m; t++) {
-    out[t] = (count[t] as number) >= minPeriods
-      ? Math.sqrt((num[t] as number) / (den[t] as number))
+  const den = _windowSum(_validMask(r), window, decay, stride);
+  const count = _windowCount(r, window, stride);
+  for (let i = 0; i < m; i++) {
+    out[i] = (count[i] as number) >= minPeriods
+      ? Math.sqrt((num[i] as number) / (den[i] as number))
       : Number.NaN;
   }
   return out;

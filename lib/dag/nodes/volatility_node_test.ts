@@ -6,15 +6,16 @@ import { ReturnsNode } from "./returns_node.ts";
 import { VolatilityNode } from "./volatility_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertPrefixCausal,
   _assertSameAsPerAsset,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import { _assertColumnsLikePolars, _assertTailSlicesAgree } from "./_column_test_utils.ts";
 
 function _naiveVol(
   r: (number | null)[],

@@ -7,18 +7,16 @@ import { ReturnsNode } from "./returns_node.ts";
 import { WeightedSumNode } from "./weighted_sum_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertFramesEqual,
   _assertPrefixCausal,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 Deno.test("WeightedSumNode.transform() sums weighted columns row by row", () => {
   const df = pl.DataFrame({ a: [1, 2, null], b: [10, 20, 30], c: [0.5, 0.25, 1] });

@@ -2,6 +2,7 @@
 import { type ColumnFrame, f64Column } from "../../frame/mod.ts";
 import { TransformNode } from "../node.ts";
 import type { LookbackNode } from "./lookback_node.ts";
+import { _perAsset } from "./_frame.ts";
 import { _layout, _numbers } from "./_columns.ts";
 import { _merge, _minPeriods, _name, _positiveInt } from "./_options.ts";
 
@@ -56,37 +57,27 @@ export class ZScoreNode extends TransformNode implements LookbackNode {
   /** Adds `out_col`. */
   override transformColumns(frame: ColumnFrame): ColumnFrame {
     const x = _numbers(this.id, frame, this.config.in_col, "in_col");
-    const layout = _layout(this.id, frame);
     const { window } = this.config;
     const minPeriods = this.#minPeriods;
-    const n = x.length;
-    const out = new Float64Array(n);
-    const s = layout.stride;
-    if (s > 0) {
-      // Regular frame: the asset's window at row i is rows i − (window−1)·s .. i, step s.
-      for (let i = 0; i < n; i++) {
-        const first = i - Math.min(window - 1, Math.floor(i / s)) * s;
-        out[i] = _z(x, first, i, s, minPeriods);
-      }
-    } else {
-      // General frame: each asset's values gathered in time order (one buffer for all).
-      const { order, offsets } = layout;
-      let longest = 0;
-      for (let g = 0; g + 1 < offsets.length; g++) {
-        longest = Math.max(longest, (offsets[g + 1] as number) - (offsets[g] as number));
-      }
-      const seg = new Float64Array(longest);
-      for (let g = 0; g + 1 < offsets.length; g++) {
-        const a = offsets[g] as number;
-        const m = (offsets[g + 1] as number) - a;
-        for (let t = 0; t < m; t++) seg[t] = x[order[a + t] as number] as number;
-        for (let t = 0; t < m; t++) {
-          out[order[a + t] as number] = _z(seg, Math.max(0, t - window + 1), t, 1, minPeriods);
-        }
-      }
-    }
-    return frame.with([[this.config.out_col, f64Column(out)]]);
+    const [z] = _perAsset(x, _layout(this.id, frame), (v, stride) => [
+      _zScores(v, window, minPeriods, stride),
+    ]);
+    return frame.with([[this.config.out_col, f64Column(z)]]);
   }
+}
+
+/**
+ * The z-scores of `v` (with `stride` s, of each of its s interleaved series: the window of
+ * row i is rows i − (window−1)·s .. i, step s, within the series).
+ */
+function _zScores(v: Float64Array, window: number, minPeriods: number, s: number): Float64Array {
+  const n = v.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const first = i - Math.min(window - 1, Math.floor(i / s)) * s;
+    out[i] = _z(v, first, i, s, minPeriods);
+  }
+  return out;
 }
 
 /**

@@ -5,19 +5,17 @@ import { ReturnsNode } from "./returns_node.ts";
 import { ZScoreNode } from "./z_score_node.ts";
 import {
   _assertClose,
+  _assertColumnsLikePolars,
   _assertPrefixCausal,
   _assertSameAsPerAsset,
   _assertStartIndependent,
+  _assertTailSlicesAgree,
   _bars,
   _col,
+  _nanAsNull,
   _perAssetJs,
   _variants,
 } from "./_test_utils.ts";
-import {
-  _assertColumnsLikePolars,
-  _assertTailSlicesAgree,
-  _nanAsNull,
-} from "./_column_test_utils.ts";
 
 function _naiveZ(x: (number | null)[], window: number, minPeriods: number): (number | null)[] {
   return x.map((xt, t) => {

@@ -11,6 +11,7 @@
  */
 import pl from "nodejs-polars";
 import { DataError } from "../../errors/mod.ts";
+import { upperBound } from "../../frame/mod.ts";
 import { ccxtSymbolOf, exchangeOf } from "../asset_id.ts";
 import { formatTime } from "../bar_schema.ts";
 import { inferMarketFilters, type MarketFilters } from "./market_filters.ts";
@@ -216,14 +217,7 @@ export class EmulatorMarket {
 
   /** Index of the first bar with `end > t` (`length` when none). */
   indexAfter(t: number): number {
-    let lo = 0;
-    let hi = this.end.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.end[mid] as number) > t) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return upperBound(this.end, t);
   }
 
   /** Index of the latest bar known at `now` (−1 when none is). */
